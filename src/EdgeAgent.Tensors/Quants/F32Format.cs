@@ -3,7 +3,7 @@ namespace EdgeAgent.Tensors.Quants;
 /// <summary>Placeholder: F32 kernels are being written (see QuantRegistry).</summary>
 public static class F32Format
 {
-    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst) => throw new NotSupportedException("F32 dequantize not implemented yet");
+    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst) => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(src).CopyTo(dst);
 
     public static void QuantizeReference(ReadOnlySpan<float> src, Span<byte> dst) => throw new NotSupportedException("F32 quantize not implemented yet");
 
