@@ -1,0 +1,56 @@
+using EdgeAgent.Inference.Gguf;
+using EdgeAgent.Inference.Llama2c;
+
+namespace EdgeAgent.Inference.Model;
+
+/// <summary>
+/// A loaded model: the GGUF file (memory-mapped), its configuration and typed weight views. Opens GGUF files and
+/// llama2.c checkpoints (imported in memory). Dispose to unmap.
+/// </summary>
+public sealed class LlamaModel : IDisposable
+{
+    private LlamaModel(GgufFile file, ModelConfig config, ModelWeights weights)
+    {
+        File = file;
+        Config = config;
+        Weights = weights;
+    }
+
+    public GgufFile File { get; }
+    public ModelConfig Config { get; }
+    public ModelWeights Weights { get; }
+
+    /// <summary>Opens a model file: GGUF (v2/v3) or a llama2.c checkpoint.</summary>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    /// <exception cref="GgufFormatException">The file is invalid or uses something unsupported.</exception>
+    public static LlamaModel Load(string path)
+    {
+        if (!System.IO.File.Exists(path))
+        {
+            throw new FileNotFoundException($"model file not found: {path}", path);
+        }
+        if (Llama2cImporter.LooksLikeCheckpoint(path))
+        {
+            return FromGguf(GgufFile.FromBytes(Llama2cImporter.Import(path).ToArray()));
+        }
+        return FromGguf(GgufFile.Open(path));
+    }
+
+    /// <summary>Binds a model to an opened GGUF file, taking ownership of it.</summary>
+    public static LlamaModel FromGguf(GgufFile file)
+    {
+        try
+        {
+            var config = ModelConfig.FromGguf(file);
+            var weights = ModelWeights.FromGguf(file, config);
+            return new LlamaModel(file, config, weights);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose() => File.Dispose();
+}

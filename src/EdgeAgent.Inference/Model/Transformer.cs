@@ -1,0 +1,227 @@
+using System.Numerics.Tensors;
+using EdgeAgent.Tensors.Kernels;
+using EdgeAgent.Tensors.Threading;
+
+namespace EdgeAgent.Inference.Model;
+
+/// <summary>
+/// The forward pass of a Llama-family decoder, top to bottom in the spirit of llama2.c's <c>forward()</c>, for a
+/// batch of T consecutive tokens (prefill) or one token (decode). Parameterised by <see cref="ModelConfig"/>:
+/// GQA, RoPE style and base, QKV bias (qwen2), QK-norm (qwen3), tied or separate output head.
+/// Run state (activation buffers) belongs to the instance: one sequence at a time per instance.
+/// </summary>
+public sealed class Transformer
+{
+    private readonly ModelConfig _c;
+    private readonly ModelWeights _w;
+    private readonly ComputePool _pool;
+    private readonly MatMul _matmul;
+    private readonly Rope _rope;
+    private readonly int _maxBatch;
+
+    // Run state, sized for _maxBatch tokens.
+    private readonly float[] _x;     // (T, D) residual stream
+    private readonly float[] _xb;    // (T, D) normalised input
+    private readonly float[] _q;     // (T, H·Hd)
+    private readonly float[] _k;     // (T, K·Hd)
+    private readonly float[] _v;     // (T, K·Hd)
+    private readonly float[] _att;   // (T, H·Hd) attention output
+    private readonly float[] _proj;  // (T, D)
+    private readonly float[] _hb;    // (T, F) gate
+    private readonly float[] _hb2;   // (T, F) up
+
+    // Attention job state (read by _attentionBody on pool threads).
+    private KvCache? _cache;
+    private int _layer;
+    private int _startPos;
+    private int _batch;
+    private readonly RangeBody _attentionBody;
+
+    [ThreadStatic]
+    private static float[]? t_scores;
+
+    public Transformer(ModelConfig config, ModelWeights weights, ComputePool pool, int maxContext, int maxBatch = 64)
+    {
+        _c = config;
+        _w = weights;
+        _pool = pool;
+        _matmul = new MatMul(pool);
+        _maxBatch = Math.Max(1, maxBatch);
+        _rope = new Rope(config.RopeDim, config.RopeBase, Math.Max(1, maxContext), config.RopeStyle);
+        int b = _maxBatch;
+        _x = new float[b * config.Dim];
+        _xb = new float[b * config.Dim];
+        _q = new float[b * config.QDim];
+        _k = new float[b * config.KvDim];
+        _v = new float[b * config.KvDim];
+        _att = new float[b * config.QDim];
+        _proj = new float[b * config.Dim];
+        _hb = new float[b * config.FfnDim];
+        _hb2 = new float[b * config.FfnDim];
+        _attentionBody = AttentionRange;
+        MaxContext = maxContext;
+    }
+
+    public ModelConfig Config => _c;
+    public int MaxContext { get; }
+
+    /// <summary>
+    /// Runs <paramref name="tokens"/> at positions [cache.Length, cache.Length + T), appending to the cache.
+    /// Writes logits of the last token to <paramref name="logits"/> (length V), or of every token (T·V) when
+    /// <paramref name="allLogits"/> is set.
+    /// </summary>
+    public void Forward(ReadOnlySpan<int> tokens, KvCache cache, Span<float> logits, bool allLogits = false)
+    {
+        int v = _c.VocabSize;
+        if (logits.Length < (allLogits ? tokens.Length * v : v))
+        {
+            throw new ArgumentException("logits buffer is too small");
+        }
+        if (cache.Length + tokens.Length > Math.Min(cache.Capacity, MaxContext))
+        {
+            throw new InvalidOperationException($"context full: {cache.Length} + {tokens.Length} tokens exceed the context of {Math.Min(cache.Capacity, MaxContext)}");
+        }
+        foreach (var t in tokens)
+        {
+            if ((uint)t >= (uint)v)
+            {
+                throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {t} is outside the vocabulary (0..{v - 1})");
+            }
+        }
+        for (int start = 0; start < tokens.Length; start += _maxBatch)
+        {
+            int n = Math.Min(_maxBatch, tokens.Length - start);
+            bool last = start + n == tokens.Length;
+            ForwardBatch(tokens.Slice(start, n), cache, allLogits ? logits.Slice(start * v, n * v) : logits, allLogits ? 0 : (last ? n - 1 : -1));
+        }
+    }
+
+    /// <param name="logitsFrom">-1: no logits; k ≥ 0: logits of tokens k..T-1 into <paramref name="logits"/>.</param>
+    private void ForwardBatch(ReadOnlySpan<int> tokens, KvCache cache, Span<float> logits, int logitsFrom)
+    {
+        var c = _c;
+        int T = tokens.Length, D = c.Dim, QD = c.QDim, KD = c.KvDim, F = c.FfnDim;
+        int pos0 = cache.Length;
+
+        // x = token_embd[tokens]                                   (T, D)
+        for (int t = 0; t < T; t++)
+        {
+            _w.TokenEmbedding.DequantizeRow(tokens[t], _x.AsSpan(t * D, D));
+        }
+
+        for (int l = 0; l < c.Layers; l++)
+        {
+            var L = _w.Layers[l];
+
+            // xb = rmsnorm(x) · attn_norm                            (T, D)
+            for (int t = 0; t < T; t++)
+            {
+                RmsNorm.Apply(_x.AsSpan(t * D, D), L.AttnNorm, _xb.AsSpan(t * D, D), c.RmsEps);
+            }
+
+            // q = Wq·xb (+bq), k = Wk·xb (+bk), v = Wv·xb (+bv)      (T, H·Hd), (T, K·Hd), (T, K·Hd)
+            _matmul.Forward(L.Wq, _xb, _q, T, QD);
+            _matmul.Forward(L.Wk, _xb, _k, T, KD);
+            _matmul.Forward(L.Wv, _xb, _v, T, KD);
+            for (int t = 0; t < T; t++)
+            {
+                var q = _q.AsSpan(t * QD, QD);
+                var k = _k.AsSpan(t * KD, KD);
+                var vv = _v.AsSpan(t * KD, KD);
+                if (L.Bq is not null)
+                {
+                    TensorPrimitives.Add(q, L.Bq, q);
+                    TensorPrimitives.Add(k, L.Bk!, k);
+                    TensorPrimitives.Add(vv, L.Bv!, vv);
+                }
+                if (L.QNorm is not null)
+                {
+                    // qwen3: RMSNorm over each head of q and k before RoPE.
+                    for (int h = 0; h < c.Heads; h++)
+                    {
+                        var qh = q.Slice(h * c.HeadDim, c.HeadDim);
+                        RmsNorm.Apply(qh, L.QNorm, qh, c.RmsEps);
+                    }
+                    for (int h = 0; h < c.KvHeads; h++)
+                    {
+                        var kh = k.Slice(h * c.HeadDim, c.HeadDim);
+                        RmsNorm.Apply(kh, L.KNorm!, kh, c.RmsEps);
+                    }
+                }
+                // RoPE on q and k at position pos0 + t, then k, v into the cache.
+                _rope.Apply(q, c.Heads, c.HeadDim, pos0 + t);
+                _rope.Apply(k, c.KvHeads, c.HeadDim, pos0 + t);
+                k.CopyTo(cache.Key(l, pos0 + t));
+                vv.CopyTo(cache.Value(l, pos0 + t));
+            }
+
+            // att = softmax(q·Kᵀ/√Hd, causal) · V   per (token, head)  (T, H·Hd)
+            _cache = cache;
+            _layer = l;
+            _startPos = pos0;
+            _batch = T;
+            _pool.For(T * c.Heads, 1, _attentionBody);
+            _cache = null;
+
+            // x += Wo·att                                             (T, D)
+            _matmul.Forward(L.Wo, _att, _proj, T, D);
+            TensorPrimitives.Add(_x.AsSpan(0, T * D), _proj.AsSpan(0, T * D), _x.AsSpan(0, T * D));
+
+            // xb = rmsnorm(x) · ffn_norm; x += Wdown·(silu(Wgate·xb) ⊙ (Wup·xb))
+            for (int t = 0; t < T; t++)
+            {
+                RmsNorm.Apply(_x.AsSpan(t * D, D), L.FfnNorm, _xb.AsSpan(t * D, D), c.RmsEps);
+            }
+            _matmul.Forward(L.WGate, _xb, _hb, T, F);
+            _matmul.Forward(L.WUp, _xb, _hb2, T, F);
+            SwiGlu.Apply(_hb.AsSpan(0, T * F), _hb2.AsSpan(0, T * F));
+            _matmul.Forward(L.WDown, _hb, _proj, T, D);
+            TensorPrimitives.Add(_x.AsSpan(0, T * D), _proj.AsSpan(0, T * D), _x.AsSpan(0, T * D));
+        }
+        cache.Length = pos0 + T;
+
+        if (logitsFrom < 0)
+        {
+            return;
+        }
+        // logits = Wout · rmsnorm(x) · output_norm                   (T', V)
+        int n = T - logitsFrom;
+        for (int t = 0; t < n; t++)
+        {
+            RmsNorm.Apply(_x.AsSpan((logitsFrom + t) * D, D), _w.OutputNorm, _xb.AsSpan(t * D, D), c.RmsEps);
+        }
+        _matmul.Forward(_w.Output, _xb.AsSpan(0, n * D), logits, n, c.VocabSize);
+    }
+
+    private void AttentionRange(int start, int end)
+    {
+        var c = _c;
+        var cache = _cache!;
+        int hd = c.HeadDim, group = c.Heads / c.KvHeads, kd = c.KvDim;
+        float scale = 1f / MathF.Sqrt(hd);
+        for (int item = start; item < end; item++)
+        {
+            int t = item / c.Heads, h = item % c.Heads;
+            int pos = _startPos + t;
+            int n = pos + 1;
+            var scores = t_scores is { } s && s.Length >= n ? s : (t_scores = new float[Math.Max(n, 256)]);
+            var q = _q.AsSpan(t * c.QDim + h * hd, hd);
+            var keys = cache.Keys(_layer, n);
+            var values = cache.Values(_layer, n);
+            int kvOff = h / group * hd;
+            for (int p = 0; p < n; p++)
+            {
+                scores[p] = TensorPrimitives.Dot(q, keys.Slice(p * kd + kvOff, hd)) * scale;
+            }
+            var sc = scores.AsSpan(0, n);
+            Softmax.InPlace(sc);
+            var o = _att.AsSpan(t * c.QDim + h * hd, hd);
+            o.Clear();
+            for (int p = 0; p < n; p++)
+            {
+                // o += softmax_p · v_p
+                TensorPrimitives.MultiplyAdd(values.Slice(p * kd + kvOff, hd), sc[p], o, o);
+            }
+        }
+    }
+}
