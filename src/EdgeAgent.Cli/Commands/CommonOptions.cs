@@ -55,4 +55,14 @@ internal static class CommonOptions
         }
         return ids;
     }
+
+    /// <summary>Reads a UTF-8 text file, with one-line errors for a missing or unreadable file.</summary>
+    public static string ReadText(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new UserErrorException($"file not found: {path}");
+        }
+        return File.ReadAllText(path, System.Text.Encoding.UTF8);
+    }
 }
