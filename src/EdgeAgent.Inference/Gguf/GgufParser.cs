@@ -20,6 +20,14 @@ internal static unsafe class GgufParser
     private const long MinKvBytes = 8 + 4 + 1;
     private const long MinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;
 
+    // The longest .NET string (string.MaxLength, internal to CoreLib). UTF-8 never decodes to more UTF-16 chars
+    // than it has bytes, so a string of at most this many bytes always fits; a longer one would throw
+    // OutOfMemoryException from the decoder.
+    private const long MaxStringBytes = 0x3FFFFFDF;
+
+    // Names from the file are shown in messages up to this many chars.
+    private const int MaxShownChars = 64;
+
     public static Result Parse(byte* data, long length)
     {
         var c = new Cursor(data, length);
@@ -52,9 +60,9 @@ internal static unsafe class GgufParser
             string key = c.String("metadata key");
             if (metadata.Contains(key))
             {
-                throw Fail($"duplicate metadata key '{key}'");
+                throw Fail($"duplicate metadata key {Quote(key)}");
             }
-            var type = (GgufValueType)c.U32($"type of '{key}'");
+            var type = (GgufValueType)c.U32("type", key);
             metadata.Set(key, ReadValue(ref c, type, key, depth: 0));
         }
 
@@ -63,19 +71,20 @@ internal static unsafe class GgufParser
         {
             if (alignValue.Value is not uint a || a == 0 || (a & (a - 1)) != 0 || a > 1 << 20)
             {
-                throw Fail($"general.alignment must be a power-of-two uint32 up to 1 MiB, got {alignValue}");
+                throw Fail($"general.alignment must be a power-of-two uint32 up to 1 MiB, got {alignValue.Type} {Escape(alignValue.ToString())}");
             }
             alignment = a;
         }
 
-        var tensors = new List<GgufTensorInfo>((int)tensorCount);
+        // The count is bounded by the file size, which may exceed int range: cap the up-front capacity.
+        var tensors = new List<GgufTensorInfo>((int)Math.Min(tensorCount, 1024));
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (ulong i = 0; i < tensorCount; i++)
         {
             var t = ReadTensorInfo(ref c, i);
             if (!names.Add(t.Name))
             {
-                throw Fail($"duplicate tensor name '{t.Name}'");
+                throw Fail($"duplicate tensor name {Quote(t.Name)}");
             }
             tensors.Add(t);
         }
@@ -90,11 +99,11 @@ internal static unsafe class GgufParser
         {
             if (t.Offset % alignment != 0)
             {
-                throw Fail($"tensor '{t.Name}' offset {t.Offset} is not aligned to {alignment}");
+                throw Fail($"tensor {Quote(t.Name)} offset {t.Offset} is not aligned to {alignment}");
             }
             if (t.Offset > dataLength || t.ByteSize > dataLength - t.Offset)
             {
-                throw Fail($"tensor '{t.Name}' ({t.ByteSize} bytes at data offset {t.Offset}) lies outside the file (data section is {Math.Max(0, dataLength)} bytes; truncated?)");
+                throw Fail($"tensor {Quote(t.Name)} ({t.ByteSize} bytes at data offset {t.Offset}) lies outside the file (data section is {Math.Max(0, dataLength)} bytes; truncated?)");
             }
         }
         return new Result(version, metadata, tensors, alignment, dataOffset);
@@ -103,19 +112,19 @@ internal static unsafe class GgufParser
     private static GgufTensorInfo ReadTensorInfo(ref Cursor c, ulong index)
     {
         string name = c.String($"name of tensor #{index}");
-        uint nDims = c.U32($"dimension count of '{name}'");
+        uint nDims = c.U32("dimension count", name);
         if (nDims is 0 or > GgufFile.MaxDimensions)
         {
-            throw Fail($"tensor '{name}' has {nDims} dimensions (1 to {GgufFile.MaxDimensions} allowed)");
+            throw Fail($"tensor {Quote(name)} has {nDims} dimensions (1 to {GgufFile.MaxDimensions} allowed)");
         }
         var dims = new long[nDims];
         long elements = 1;
         for (int d = 0; d < nDims; d++)
         {
-            ulong ne = c.U64($"dimension {d} of '{name}'");
+            ulong ne = c.U64("dimensions", name);
             if (ne > long.MaxValue)
             {
-                throw Fail($"tensor '{name}' dimension {d} is {ne}, too large");
+                throw Fail($"tensor {Quote(name)} dimension {d} is {ne}, too large");
             }
             dims[d] = (long)ne;
             try
@@ -124,24 +133,24 @@ internal static unsafe class GgufParser
             }
             catch (OverflowException)
             {
-                throw Fail($"tensor '{name}' element count overflows ({string.Join(" x ", dims.Take(d + 1))})");
+                throw Fail($"tensor {Quote(name)} element count overflows ({string.Join(" x ", dims.Take(d + 1))})");
             }
         }
-        uint typeId = c.U32($"type of '{name}'");
+        uint typeId = c.U32("type", name);
         var type = (GgmlType)typeId;
         if (!GgmlTypes.IsKnown(type))
         {
-            throw Fail($"tensor '{name}' has unknown or unsupported type id {typeId}");
+            throw Fail($"tensor {Quote(name)} has unknown or unsupported type id {typeId}");
         }
-        ulong offset = c.U64($"offset of '{name}'");
+        ulong offset = c.U64("offset", name);
         if (offset > long.MaxValue)
         {
-            throw Fail($"tensor '{name}' offset {offset} is out of range");
+            throw Fail($"tensor {Quote(name)} offset {offset} is out of range");
         }
         var layout = GgmlTypes.Layout(type);
         if (dims[0] % layout.BlockSize != 0)
         {
-            throw Fail($"tensor '{name}' row length {dims[0]} is not a multiple of the {layout.Name} block size {layout.BlockSize}");
+            throw Fail($"tensor {Quote(name)} row length {dims[0]} is not a multiple of the {layout.Name} block size {layout.BlockSize}");
         }
         long byteSize;
         try
@@ -150,7 +159,7 @@ internal static unsafe class GgufParser
         }
         catch (OverflowException)
         {
-            throw Fail($"tensor '{name}' byte size overflows");
+            throw Fail($"tensor {Quote(name)} byte size overflows");
         }
         return new GgufTensorInfo(name, type, dims, (long)offset, byteSize);
     }
@@ -159,26 +168,26 @@ internal static unsafe class GgufParser
     {
         switch (type)
         {
-            case GgufValueType.UInt8: return new(type, c.Bytes(1, key)[0]);
-            case GgufValueType.Int8: return new(type, (sbyte)c.Bytes(1, key)[0]);
-            case GgufValueType.UInt16: return new(type, BinaryPrimitives.ReadUInt16LittleEndian(c.Bytes(2, key)));
-            case GgufValueType.Int16: return new(type, BinaryPrimitives.ReadInt16LittleEndian(c.Bytes(2, key)));
-            case GgufValueType.UInt32: return new(type, c.U32(key));
-            case GgufValueType.Int32: return new(type, (int)c.U32(key));
-            case GgufValueType.UInt64: return new(type, c.U64(key));
-            case GgufValueType.Int64: return new(type, (long)c.U64(key));
-            case GgufValueType.Float32: return new(type, BitConverter.UInt32BitsToSingle(c.U32(key)));
-            case GgufValueType.Float64: return new(type, BitConverter.UInt64BitsToDouble(c.U64(key)));
+            case GgufValueType.UInt8: return new(type, c.Bytes(1, "value", key)[0]);
+            case GgufValueType.Int8: return new(type, (sbyte)c.Bytes(1, "value", key)[0]);
+            case GgufValueType.UInt16: return new(type, BinaryPrimitives.ReadUInt16LittleEndian(c.Bytes(2, "value", key)));
+            case GgufValueType.Int16: return new(type, BinaryPrimitives.ReadInt16LittleEndian(c.Bytes(2, "value", key)));
+            case GgufValueType.UInt32: return new(type, c.U32("value", key));
+            case GgufValueType.Int32: return new(type, (int)c.U32("value", key));
+            case GgufValueType.UInt64: return new(type, c.U64("value", key));
+            case GgufValueType.Int64: return new(type, (long)c.U64("value", key));
+            case GgufValueType.Float32: return new(type, BitConverter.UInt32BitsToSingle(c.U32("value", key)));
+            case GgufValueType.Float64: return new(type, BitConverter.UInt64BitsToDouble(c.U64("value", key)));
             case GgufValueType.Bool:
-                byte b = c.Bytes(1, key)[0];
+                byte b = c.Bytes(1, "value", key)[0];
                 if (b > 1)
                 {
-                    throw Fail($"metadata '{key}': invalid bool value {b}");
+                    throw Fail($"metadata {Quote(key)}: invalid bool value {b}");
                 }
                 return new(type, b == 1);
-            case GgufValueType.String: return new(type, c.String(key));
+            case GgufValueType.String: return new(type, c.String("value", key));
             case GgufValueType.Array: return ReadArray(ref c, key, depth);
-            default: throw Fail($"metadata '{key}' has unknown value type {(uint)type}");
+            default: throw Fail($"metadata {Quote(key)} has unknown value type {(uint)type}");
         }
     }
 
@@ -186,10 +195,12 @@ internal static unsafe class GgufParser
     {
         if (depth >= GgufFile.MaxArrayNesting)
         {
-            throw Fail($"metadata '{key}': arrays nested deeper than {GgufFile.MaxArrayNesting}");
+            throw Fail($"metadata {Quote(key)}: arrays nested deeper than {GgufFile.MaxArrayNesting}");
         }
-        var elem = (GgufValueType)c.U32($"array type of '{key}'");
-        ulong count = c.U64($"array length of '{key}'");
+        // Labels are passed as (what, key) and formatted only on failure: this runs once per nested array, and
+        // formatting the key each time would allocate key length × array count.
+        var elem = (GgufValueType)c.U32("array type", key);
+        ulong count = c.U64("array length", key);
         long minSize = elem switch
         {
             GgufValueType.UInt8 or GgufValueType.Int8 or GgufValueType.Bool => 1,
@@ -197,34 +208,34 @@ internal static unsafe class GgufParser
             GgufValueType.UInt32 or GgufValueType.Int32 or GgufValueType.Float32 => 4,
             GgufValueType.UInt64 or GgufValueType.Int64 or GgufValueType.Float64 or GgufValueType.String => 8,
             GgufValueType.Array => 12,
-            _ => throw Fail($"metadata '{key}': unknown array element type {(uint)elem}"),
+            _ => throw Fail($"metadata {Quote(key)}: unknown array element type {(uint)elem}"),
         };
         if (count > (ulong)(c.Remaining / minSize) || count > (ulong)Array.MaxLength)
         {
-            throw Fail($"metadata '{key}': array length {count} exceeds the {c.Remaining} bytes left in the file");
+            throw Fail($"metadata {Quote(key)}: array length {count} exceeds the {c.Remaining} bytes left in the file");
         }
         int n = (int)count;
         object value;
         switch (elem)
         {
-            case GgufValueType.UInt8: value = c.Bytes(n, key).ToArray(); break;
-            case GgufValueType.Int8: value = Cast<sbyte>(c.Bytes(n, key)); break;
-            case GgufValueType.UInt16: value = Cast<ushort>(c.Bytes(n * 2L, key)); break;
-            case GgufValueType.Int16: value = Cast<short>(c.Bytes(n * 2L, key)); break;
-            case GgufValueType.UInt32: value = Cast<uint>(c.Bytes(n * 4L, key)); break;
-            case GgufValueType.Int32: value = Cast<int>(c.Bytes(n * 4L, key)); break;
-            case GgufValueType.Float32: value = Cast<float>(c.Bytes(n * 4L, key)); break;
-            case GgufValueType.UInt64: value = Cast<ulong>(c.Bytes(n * 8L, key)); break;
-            case GgufValueType.Int64: value = Cast<long>(c.Bytes(n * 8L, key)); break;
-            case GgufValueType.Float64: value = Cast<double>(c.Bytes(n * 8L, key)); break;
+            case GgufValueType.UInt8: value = c.Bytes(n, "array", key).ToArray(); break;
+            case GgufValueType.Int8: value = Cast<sbyte>(c.Bytes(n, "array", key)); break;
+            case GgufValueType.UInt16: value = Cast<ushort>(c.Bytes(n * 2L, "array", key)); break;
+            case GgufValueType.Int16: value = Cast<short>(c.Bytes(n * 2L, "array", key)); break;
+            case GgufValueType.UInt32: value = Cast<uint>(c.Bytes(n * 4L, "array", key)); break;
+            case GgufValueType.Int32: value = Cast<int>(c.Bytes(n * 4L, "array", key)); break;
+            case GgufValueType.Float32: value = Cast<float>(c.Bytes(n * 4L, "array", key)); break;
+            case GgufValueType.UInt64: value = Cast<ulong>(c.Bytes(n * 8L, "array", key)); break;
+            case GgufValueType.Int64: value = Cast<long>(c.Bytes(n * 8L, "array", key)); break;
+            case GgufValueType.Float64: value = Cast<double>(c.Bytes(n * 8L, "array", key)); break;
             case GgufValueType.Bool:
-                var raw = c.Bytes(n, key);
+                var raw = c.Bytes(n, "array", key);
                 var bools = new bool[n];
                 for (int i = 0; i < n; i++)
                 {
                     if (raw[i] > 1)
                     {
-                        throw Fail($"metadata '{key}': invalid bool value {raw[i]} at index {i}");
+                        throw Fail($"metadata {Quote(key)}: invalid bool value {raw[i]} at index {i}");
                     }
                     bools[i] = raw[i] == 1;
                 }
@@ -234,7 +245,7 @@ internal static unsafe class GgufParser
                 var strings = new string[n];
                 for (int i = 0; i < n; i++)
                 {
-                    strings[i] = c.String(key);
+                    strings[i] = c.String("array element", key);
                 }
                 value = strings;
                 break;
@@ -260,7 +271,51 @@ internal static unsafe class GgufParser
 
     private static GgufFormatException Fail(string message) => new(message);
 
-    /// <summary>A bounds-checked forward reader over the raw file bytes.</summary>
+    /// <summary>A name from the file, quoted for a message (see <see cref="Escape"/>).</summary>
+    internal static string Quote(string name) => $"'{Escape(name)}'";
+
+    /// <summary>
+    /// Text from the file made fit for a one-line message: control and line-separator characters escaped, and
+    /// anything past <see cref="MaxShownChars"/> cut off with the full length noted, so that a hostile name can
+    /// neither forge extra lines nor blow a message up to the size of the file.
+    /// </summary>
+    internal static string Escape(string text)
+    {
+        int shown = Math.Min(text.Length, MaxShownChars);
+        if (shown < text.Length && char.IsHighSurrogate(text[shown - 1]))
+        {
+            shown--; // do not split a surrogate pair
+        }
+        var sb = new StringBuilder(shown + 16);
+        foreach (char ch in text.AsSpan(0, shown))
+        {
+            switch (ch)
+            {
+                case '\n': sb.Append("\\n"); break;
+                case '\r': sb.Append("\\r"); break;
+                case '\t': sb.Append("\\t"); break;
+                case '\u2028' or '\u2029': sb.Append($"\\u{(int)ch:X4}"); break;
+                default:
+                    if (char.IsControl(ch))
+                    {
+                        sb.Append($"\\u{(int)ch:X4}");
+                    }
+                    else
+                    {
+                        sb.Append(ch);
+                    }
+                    break;
+            }
+        }
+        if (shown < text.Length)
+        {
+            sb.Append($"... ({text.Length} chars)");
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>A bounds-checked forward reader over the raw file bytes. Each read names what it reads as
+    /// <c>what</c> (and the key or tensor it belongs to as <c>owner</c>); the label is only formatted on failure.</summary>
     private ref struct Cursor
     {
         private readonly byte* _data;
@@ -280,33 +335,43 @@ internal static unsafe class GgufParser
 
         public readonly long Remaining => _length - Position;
 
-        public ReadOnlySpan<byte> Bytes(long count, string what)
+        public ReadOnlySpan<byte> Bytes(long count, string what, string? owner = null)
         {
             if (count < 0 || count > Remaining)
             {
-                Truncated(what, count);
+                Truncated(count, what, owner);
             }
-            var span = new ReadOnlySpan<byte>(_data + Position, checked((int)count));
+            if (count > int.MaxValue)
+            {
+                throw Fail($"{Label(what, owner)} at offset {Position} is {count} bytes; values over 2 GiB are not supported");
+            }
+            var span = new ReadOnlySpan<byte>(_data + Position, (int)count);
             Position += count;
             return span;
         }
 
-        public uint U32(string what) => BinaryPrimitives.ReadUInt32LittleEndian(Bytes(4, what));
+        public uint U32(string what, string? owner = null) => BinaryPrimitives.ReadUInt32LittleEndian(Bytes(4, what, owner));
 
-        public ulong U64(string what) => BinaryPrimitives.ReadUInt64LittleEndian(Bytes(8, what));
+        public ulong U64(string what, string? owner = null) => BinaryPrimitives.ReadUInt64LittleEndian(Bytes(8, what, owner));
 
-        public string String(string what)
+        public string String(string what, string? owner = null)
         {
-            ulong len = U64(what);
-            if (len > (ulong)Remaining || len > int.MaxValue)
+            ulong len = U64(what, owner);
+            if (len > (ulong)Remaining)
             {
-                throw Fail($"string length {len} of {what} at offset {Position - 8} exceeds the {Remaining} bytes left (truncated or corrupt)");
+                throw Fail($"{Label(what, owner)}: string length {len} at offset {Position - 8} exceeds the {Remaining} bytes left (truncated or corrupt)");
             }
-            return Encoding.UTF8.GetString(Bytes((long)len, what));
+            if (len > MaxStringBytes)
+            {
+                throw Fail($"{Label(what, owner)}: string length {len} at offset {Position - 8} is over the {MaxStringBytes} bytes a string may hold");
+            }
+            return Encoding.UTF8.GetString(Bytes((long)len, what, owner));
         }
 
+        private static string Label(string what, string? owner) => owner is null ? what : $"{what} of {Quote(owner)}";
+
         [DoesNotReturn]
-        private readonly void Truncated(string what, long count) =>
-            throw Fail($"file truncated at offset {Position} while reading {what} ({count} bytes needed, {Remaining} left)");
+        private readonly void Truncated(long count, string what, string? owner) =>
+            throw Fail($"file truncated at offset {Position} while reading {Label(what, owner)} ({count} bytes needed, {Remaining} left)");
     }
 }
