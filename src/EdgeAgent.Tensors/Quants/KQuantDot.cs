@@ -69,7 +69,7 @@ internal static unsafe class KQuantDot
         Vector512<short> spread = Vector512.Create(
             (short)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
             2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
-        float sum = 0;
+        Vector256<float> sum = Vector256<float>.Zero;
         for (int i = 0; i < nb; i++, x += T.BlockBytes, y += Q8Bytes)
         {
             KBlockScales s = T.Scales(x);
@@ -82,16 +82,16 @@ internal static unsafe class KQuantDot
                 Vector512<short> sc = Avx512BW.PermuteVar32x16(scales, spread + Vector512.Create((short)(4 * k)));
                 acc += Avx512BW.MultiplyAddAdjacent(p, sc);
             }
-            sum += Finish<T>(in s, Vector512.Sum(acc), y);
+            sum = Accumulate<T>(in s, acc.GetLower() + acc.GetUpper(), y, sum);
         }
-        return sum;
+        return Vector256.Sum(sum);
     }
 
     private static float Dot256<T>(byte* x, byte* y, int nb) where T : struct, IKQuant<T>
     {
         // vpshufb indices picking groups 2k and 2k+1 (eight copies each) for a 32-element step.
         Vector128<sbyte> pair = Vector128.Create((sbyte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
-        float sum = 0;
+        Vector256<float> sum = Vector256<float>.Zero;
         for (int i = 0; i < nb; i++, x += T.BlockBytes, y += Q8Bytes)
         {
             KBlockScales s = T.Scales(x);
@@ -103,9 +103,29 @@ internal static unsafe class KQuantDot
                 Vector128<sbyte> sc8 = Ssse3.Shuffle(s.Scales, pair + Vector128.Create((sbyte)(2 * k)));
                 acc += Avx2.MultiplyAddAdjacent(p, Avx2.ConvertToVector256Int16(sc8));
             }
-            sum += Finish<T>(in s, Vector256.Sum(acc), y);
+            sum = Accumulate<T>(in s, acc, y, sum);
         }
-        return sum;
+        return Vector256.Sum(sum);
+    }
+
+    /// <summary>
+    /// Adds one super-block to the float lanes: its eight integer lane sums less the offset term (exact, in int32)
+    /// times d·y.d, less the mins term times dmin·y.d. Keeping lanes avoids two horizontal sums per block.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Accumulate<T>(in KBlockScales s, Vector256<int> isum, byte* y, Vector256<float> sum)
+        where T : struct, IKQuant<T>
+    {
+        float yd = Unsafe.ReadUnaligned<float>(y + Q8D);
+        Vector256<short> bsums = Vector256.Load((short*)(y + Q8BSums));
+        if (T.Offset != 0)
+        {
+            Vector256<int> off = Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(s.Scales), bsums) * T.Offset;
+            return Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(isum - off), Vector256.Create(s.D * yd), sum);
+        }
+        Vector256<int> mins = Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(s.Mins), bsums);
+        sum = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(isum), Vector256.Create(s.D * yd), sum);
+        return Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(mins), Vector256.Create(-(s.DMin * yd)), sum);
     }
 
     // Portable tier (Arm NEON, other 128-bit SIMD): widen to int16, multiply, widen-add to int32.

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace EdgeAgent.Tensors.Quants;
 
@@ -50,7 +51,7 @@ internal unsafe interface IKQuant<TSelf> where TSelf : struct, IKQuant<TSelf>
 
     /// <summary>Levels of elements 64k .. 64k+63 (k in 0..3); formats override this when a wide unpack is cheaper.</summary>
     static virtual Vector512<byte> Unpack512(byte* x, int k) =>
-        Vector512.Create(TSelf.Unpack256(x, 2 * k), TSelf.Unpack256(x, 2 * k + 1));
+        KBits.Concat(TSelf.Unpack256(x, 2 * k), TSelf.Unpack256(x, 2 * k + 1));
 
     /// <summary>ggml's scalar <c>ggml_vec_dot_*_q8_K_generic</c> over <paramref name="nb"/> super-blocks.</summary>
     static abstract float DotReference(byte* x, byte* y, int nb);
@@ -62,6 +63,14 @@ internal unsafe interface IKQuant<TSelf> where TSelf : struct, IKQuant<TSelf>
 /// <summary>Byte-lane shifts on wider lanes: cheaper than the byte overloads, callers mask away the bits that cross bytes.</summary>
 internal static class KBits
 {
+    /// <summary>
+    /// [lo, hi] as one 512-bit vector. vinserti32x8 into lo's own register: Vector512.Create inserts both halves into
+    /// one reused register, which chains every step of a loop on the previous one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Concat(Vector256<byte> lo, Vector256<byte> hi) =>
+        Avx512F.IsSupported ? Avx512F.InsertVector256(lo.ToVector512Unsafe(), hi, 1) : Vector512.Create(lo, hi);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<byte> Srl(Vector128<byte> v, int n) => Vector128.ShiftRightLogical(v.AsUInt16(), n).AsByte();
 

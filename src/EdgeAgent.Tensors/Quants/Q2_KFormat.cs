@@ -173,6 +173,14 @@ internal readonly unsafe struct Q2_KKernel : IKQuant<Q2_KKernel>
         return KBits.Srl(q, 2 * (k & 3)) & Vector256.Create((byte)3);
     }
 
+    // Runs 2k and 2k+1 share qs[32(k/2)..]: bit pairs 2(k mod 2) and 2(k mod 2)+1 (upper half pre-shifted by 2).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Unpack512(byte* x, int k)
+    {
+        Vector256<byte> q = Vector256.Load(x + Q2Qs + 32 * (k >> 1));
+        return KBits.Srl(KBits.Concat(q, KBits.Srl(q, 2)), 4 * (k & 1)) & Vector512.Create((byte)3);
+    }
+
     public static float DotReference(byte* x, byte* y, int nb)
     {
         float sumf = 0;

@@ -183,6 +183,17 @@ internal readonly unsafe struct Q3_KKernel : IKQuant<Q3_KKernel>
         return lo | KBits.Shl(KBits.Srl(hm, k) & Vector256.Create((byte)1), 2);
     }
 
+    // Runs 2k and 2k+1: bit pairs 2(k mod 2), +1 of qs[32(k/2)..] and hmask bits 2k, 2k+1 (upper halves pre-shifted).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Unpack512(byte* x, int k)
+    {
+        Vector256<byte> q = Vector256.Load(x + Q3Qs + 32 * (k >> 1));
+        Vector256<byte> hm = Vector256.Load(x + Q3HMask);
+        Vector512<byte> lo = KBits.Srl(KBits.Concat(q, KBits.Srl(q, 2)), 4 * (k & 1)) & Vector512.Create((byte)3);
+        Vector512<byte> hi = KBits.Srl(KBits.Concat(hm, KBits.Srl(hm, 1)), 2 * k) & Vector512.Create((byte)1);
+        return lo | KBits.Shl(hi, 2);
+    }
+
     public static float DotReference(byte* x, byte* y, int nb) =>
         KQuantReference.DotSymmetric(x, y, nb, Q3Bytes, Q3D, &UnpackLevels, &UnpackScales);
 

@@ -205,7 +205,7 @@ internal readonly unsafe struct Q4_KKernel : IKQuant<Q4_KKernel>
     public static Vector512<byte> Unpack512(byte* x, int k)
     {
         Vector256<byte> q = Vector256.Load(x + Q4Qs + 32 * k);
-        return Vector512.Create(q, KBits.Srl(q, 4)) & Vector512.Create((byte)0x0F);
+        return KBits.Concat(q, KBits.Srl(q, 4)) & Vector512.Create((byte)0x0F);
     }
 
     public static float DotReference(byte* x, byte* y, int nb) =>

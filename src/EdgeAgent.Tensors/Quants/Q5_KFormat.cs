@@ -131,8 +131,8 @@ internal readonly unsafe struct Q5_KKernel : IKQuant<Q5_KKernel>
     {
         Vector256<byte> ql = Vector256.Load(x + Q5Qs + 32 * k);
         Vector256<byte> qh = Vector256.Load(x + Q5Qh);
-        Vector512<byte> lo = Vector512.Create(ql, KBits.Srl(ql, 4)) & Vector512.Create((byte)0x0F);
-        Vector512<byte> hi = KBits.Srl(Vector512.Create(qh, KBits.Srl(qh, 1)), 2 * k) & Vector512.Create((byte)1);
+        Vector512<byte> lo = KBits.Concat(ql, KBits.Srl(ql, 4)) & Vector512.Create((byte)0x0F);
+        Vector512<byte> hi = KBits.Srl(KBits.Concat(qh, KBits.Srl(qh, 1)), 2 * k) & Vector512.Create((byte)1);
         return lo | KBits.Shl(hi, 4);
     }
 

@@ -173,7 +173,7 @@ internal readonly unsafe struct Q6_KKernel : IKQuant<Q6_KKernel>
         Vector512<byte> ql = Vector512.Load(x + Q6Ql + 64 * h);
         Vector256<byte> qh = Vector256.Load(x + Q6Qh + 32 * h);
         Vector512<byte> lo = KBits.Srl(ql, nib) & Vector512.Create((byte)0x0F);
-        Vector512<byte> hi = KBits.Srl(Vector512.Create(qh, KBits.Srl(qh, 2)), nib) & Vector512.Create((byte)3);
+        Vector512<byte> hi = KBits.Srl(KBits.Concat(qh, KBits.Srl(qh, 2)), nib) & Vector512.Create((byte)3);
         return lo | KBits.Shl(hi, 4);
     }
 

@@ -29,6 +29,24 @@ public class KQuantLayoutTests
     }
 
     [Fact]
+    public void HalfConversionIsExactForEveryBitPattern()
+    {
+        for (int h = 0; h < 65536; h++)
+        {
+            float expected = (float)BitConverter.UInt16BitsToHalf((ushort)h);
+            float actual = KQuantBlocks.HalfToSingle((ushort)h);
+            if (float.IsNaN(expected))
+            {
+                Assert.True(float.IsNaN(actual), $"0x{h:X4}");
+            }
+            else
+            {
+                Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(actual));
+            }
+        }
+    }
+
+    [Fact]
     public void HandBuiltQ4KDecodes()
     {
         int[] sc = [1, 2, 3, 4, 17, 33, 50, 63];
