@@ -22,8 +22,9 @@ internal enum KIsa
 /// <remarks>
 /// The products are formed with vpmaddubsw (u8×s8 → pairs in int16) and vpmaddwd against the group scales, which
 /// folds the per-group scale into the pairwise widening for free. A VNNI vpdpbusd would save the first step but
-/// then needs a vpmulld per group for the scale, so it is not used here (and .NET 10 exposes 512-bit VNNI only
-/// through AVX10.2's AvxVnniInt8.V512, which no current AVX-512 server CPU reports).
+/// then needs a vpmulld per group for the scale, so it is not used here. (.NET 10 has no Avx512Vnni class: 512-bit
+/// vpdpbusd is reachable only through AVX10.2's AvxVnniInt8.V512, and AvxVnni needs the separate AVX-VNNI bit,
+/// which AVX-512 VNNI parts such as AMD Zen 4 do not report.)
 /// </remarks>
 internal static unsafe class KQuantDot
 {
@@ -39,7 +40,6 @@ internal static unsafe class KQuantDot
     {
         KIsa.Avx512 => Avx512BW.IsSupported,
         KIsa.Avx2 => Avx2.IsSupported,
-        KIsa.Vector128 => true,
         _ => true,
     };
 

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using static EdgeAgent.Tensors.Quants.KQuantBlocks;
 
@@ -142,7 +141,6 @@ public static unsafe class Q2_KFormat
 }
 
 /// <summary>Q2_K as seen by the generic kernels: 2-bit levels, 4-bit scale and min per 16 elements.</summary>
-[StructLayout(LayoutKind.Sequential, Size = 1)]
 internal readonly unsafe struct Q2_KKernel : IKQuant<Q2_KKernel>
 {
     public static int BlockBytes => Q2Bytes;

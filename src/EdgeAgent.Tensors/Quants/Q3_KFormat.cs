@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using static EdgeAgent.Tensors.Quants.KQuantBlocks;
 
@@ -149,7 +148,6 @@ public static unsafe class Q3_KFormat
 }
 
 /// <summary>Q3_K as seen by the generic kernels: level + 4 as an unsigned 3-bit value, offset 4.</summary>
-[StructLayout(LayoutKind.Sequential, Size = 1)]
 internal readonly unsafe struct Q3_KKernel : IKQuant<Q3_KKernel>
 {
     public static int BlockBytes => Q3Bytes;

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using static EdgeAgent.Tensors.Quants.KQuantBlocks;
 
@@ -31,7 +30,7 @@ public static unsafe class Q5_KFormat
         fixed (float* x = src)
         fixed (byte* y = dst)
         {
-            Q4_KFormat.QuantizeAsymmetric(x, y, nb, nmax: 31, rmin: -0.5f, rdelta: 0.1f, nstep: 15, Q5Bytes, &PackQ5);
+            KQuantAsymmetric.Quantize(x, y, nb, nmax: 31, rmin: -0.5f, rdelta: 0.1f, nstep: 15, Q5Bytes, &PackQ5);
         }
     }
 
@@ -92,7 +91,6 @@ public static unsafe class Q5_KFormat
 }
 
 /// <summary>Q5_K as seen by the generic kernels: 5-bit levels, mins per 32-element sub-block.</summary>
-[StructLayout(LayoutKind.Sequential, Size = 1)]
 internal readonly unsafe struct Q5_KKernel : IKQuant<Q5_KKernel>
 {
     public static int BlockBytes => Q5Bytes;

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using static EdgeAgent.Tensors.Quants.KQuantBlocks;
 
@@ -128,7 +127,6 @@ public static unsafe class Q6_KFormat
 }
 
 /// <summary>Q6_K as seen by the generic kernels: unsigned 6-bit levels, offset 32, int8 scale per 16 elements.</summary>
-[StructLayout(LayoutKind.Sequential, Size = 1)]
 internal readonly unsafe struct Q6_KKernel : IKQuant<Q6_KKernel>
 {
     public static int BlockBytes => Q6Bytes;
