@@ -1,0 +1,191 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using static EdgeAgent.Tensors.Quants.KQuantBlocks;
+
+namespace EdgeAgent.Tensors.Quants;
+
+/// <summary>Instruction-set tiers of the K-quant kernels, widest first in dispatch order.</summary>
+internal enum KIsa
+{
+    Scalar,
+    Vector128,
+    Avx2,
+    Avx512,
+}
+
+/// <summary>
+/// The K-quant × Q8_K dot product, generic over the weight format so the JIT specialises one copy per format.
+/// Per super-block it forms the exact integer <c>Σ_g scale_g · Σ_{e∈g} u_e·q8_e</c>, then applies the format's
+/// offset or mins through the Q8_K group sums (bsums), and scales once by d·y.d, like ggml's x86 kernels.
+/// </summary>
+/// <remarks>
+/// The products are formed with vpmaddubsw (u8×s8 → pairs in int16) and vpmaddwd against the group scales, which
+/// folds the per-group scale into the pairwise widening for free. A VNNI vpdpbusd would save the first step but
+/// then needs a vpmulld per group for the scale, so it is not used here. (.NET 10 has no Avx512Vnni class: 512-bit
+/// vpdpbusd is reachable only through AVX10.2's AvxVnniInt8.V512, and AvxVnni needs the separate AVX-VNNI bit,
+/// which AVX-512 VNNI parts such as AMD Zen 4 do not report.)
+/// </remarks>
+internal static unsafe class KQuantDot
+{
+    /// <summary>The widest tier this machine runs well.</summary>
+    public static KIsa Best { get; } =
+        Avx512BW.IsSupported && Vector512.IsHardwareAccelerated ? KIsa.Avx512
+        : Avx2.IsSupported ? KIsa.Avx2
+        : Vector128.IsHardwareAccelerated ? KIsa.Vector128
+        : KIsa.Scalar;
+
+    /// <summary>True when <paramref name="isa"/> can run here (tests run every supported tier).</summary>
+    public static bool IsSupported(KIsa isa) => isa switch
+    {
+        KIsa.Avx512 => Avx512BW.IsSupported,
+        KIsa.Avx2 => Avx2.IsSupported,
+        _ => true,
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Dot<T>(byte* x, byte* y, int nb) where T : struct, IKQuant<T> => Dot<T>(Best, x, y, nb);
+
+    public static float Dot<T>(KIsa isa, byte* x, byte* y, int nb) where T : struct, IKQuant<T>
+    {
+        if (isa == KIsa.Avx512 && Avx512BW.IsSupported)
+        {
+            return Dot512<T>(x, y, nb);
+        }
+        if (isa >= KIsa.Avx2 && Avx2.IsSupported)
+        {
+            return Dot256<T>(x, y, nb);
+        }
+        if (isa >= KIsa.Vector128)
+        {
+            return Dot128<T>(x, y, nb);
+        }
+        return T.DotReference(x, y, nb);
+    }
+
+    private static float Dot512<T>(byte* x, byte* y, int nb) where T : struct, IKQuant<T>
+    {
+        // vpermw indices spreading the 16 group scales over a 64-element step: group 4k+i covers shorts 8i..8i+7.
+        Vector512<short> spread = Vector512.Create(
+            (short)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+            2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+        Vector256<float> sum = Vector256<float>.Zero;
+        for (int i = 0; i < nb; i++, x += T.BlockBytes, y += Q8Bytes)
+        {
+            KBlockScales s = T.Scales(x);
+            Vector512<short> scales = Avx2.ConvertToVector256Int16(s.Scales).ToVector512Unsafe();
+            sbyte* q8 = (sbyte*)(y + Q8Qs);
+            Vector512<int> acc = Vector512<int>.Zero;
+            for (int k = 0; k < 4; k++)
+            {
+                Vector512<short> p = Avx512BW.MultiplyAddAdjacent(T.Unpack512(x, k), Vector512.Load(q8 + 64 * k));
+                Vector512<short> sc = Avx512BW.PermuteVar32x16(scales, spread + Vector512.Create((short)(4 * k)));
+                acc += Avx512BW.MultiplyAddAdjacent(p, sc);
+            }
+            sum = Accumulate<T>(in s, acc.GetLower() + acc.GetUpper(), y, sum);
+        }
+        return Vector256.Sum(sum);
+    }
+
+    private static float Dot256<T>(byte* x, byte* y, int nb) where T : struct, IKQuant<T>
+    {
+        // vpshufb indices picking groups 2k and 2k+1 (eight copies each) for a 32-element step.
+        Vector128<sbyte> pair = Vector128.Create((sbyte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+        Vector256<float> sum = Vector256<float>.Zero;
+        for (int i = 0; i < nb; i++, x += T.BlockBytes, y += Q8Bytes)
+        {
+            KBlockScales s = T.Scales(x);
+            sbyte* q8 = (sbyte*)(y + Q8Qs);
+            Vector256<int> acc = Vector256<int>.Zero;
+            for (int k = 0; k < 8; k++)
+            {
+                Vector256<short> p = Avx2.MultiplyAddAdjacent(T.Unpack256(x, k), Vector256.Load(q8 + 32 * k));
+                Vector128<sbyte> sc8 = Ssse3.Shuffle(s.Scales, pair + Vector128.Create((sbyte)(2 * k)));
+                acc += Avx2.MultiplyAddAdjacent(p, Avx2.ConvertToVector256Int16(sc8));
+            }
+            sum = Accumulate<T>(in s, acc, y, sum);
+        }
+        return Vector256.Sum(sum);
+    }
+
+    /// <summary>
+    /// Adds one super-block to the float lanes: its eight integer lane sums less the offset term (exact, in int32)
+    /// times d·y.d, less the mins term times dmin·y.d. Keeping lanes avoids two horizontal sums per block.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Accumulate<T>(in KBlockScales s, Vector256<int> isum, byte* y, Vector256<float> sum)
+        where T : struct, IKQuant<T>
+    {
+        float yd = Unsafe.ReadUnaligned<float>(y + Q8D);
+        Vector256<short> bsums = Vector256.Load((short*)(y + Q8BSums));
+        if (T.Offset != 0)
+        {
+            Vector256<int> off = Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(s.Scales), bsums) * T.Offset;
+            return Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(isum - off), Vector256.Create(s.D * yd), sum);
+        }
+        Vector256<int> mins = Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(s.Mins), bsums);
+        sum = Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(isum), Vector256.Create(s.D * yd), sum);
+        return Vector256.MultiplyAddEstimate(Vector256.ConvertToSingle(mins), Vector256.Create(-(s.DMin * yd)), sum);
+    }
+
+    // Portable tier (Arm NEON, other 128-bit SIMD): widen to int16, multiply, widen-add to int32.
+    private static float Dot128<T>(byte* x, byte* y, int nb) where T : struct, IKQuant<T>
+    {
+        float sum = 0;
+        for (int i = 0; i < nb; i++, x += T.BlockBytes, y += Q8Bytes)
+        {
+            KBlockScales s = T.Scales(x);
+            sbyte* q8 = (sbyte*)(y + Q8Qs);
+            Vector128<int> acc = Vector128<int>.Zero;
+            for (int k = 0; k < 16; k++)
+            {
+                (Vector128<ushort> u0, Vector128<ushort> u1) = Vector128.Widen(T.Unpack128(x, k));
+                (Vector128<short> q0, Vector128<short> q1) = Vector128.Widen(Vector128.Load(q8 + 16 * k));
+                Vector128<short> p = u0.AsInt16() * q0 + u1.AsInt16() * q1; // |p| ≤ 2·63·128, fits int16
+                (Vector128<int> p0, Vector128<int> p1) = Vector128.Widen(p);
+                acc += (p0 + p1) * Vector128.Create((int)s.Scales.GetElement(k));
+            }
+            sum += Finish<T>(in s, Vector128.Sum(acc), y);
+        }
+        return sum;
+    }
+
+    /// <summary>Applies the offset or the mins (via bsums) and the float block scales to one super-block's integer sum.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Finish<T>(in KBlockScales s, int isum, byte* y) where T : struct, IKQuant<T>
+    {
+        float yd = Unsafe.ReadUnaligned<float>(y + Q8D);
+        short* bsums = (short*)(y + Q8BSums);
+        if (T.Offset != 0)
+        {
+            // Σ sc·(u − off)·q8 = Σ sc·u·q8 − off·Σ_g sc_g·bsum_g, all exact in int32.
+            return s.D * yd * (isum - T.Offset * DotBSums(s.Scales, bsums));
+        }
+        return s.D * yd * isum - s.DMin * yd * DotBSums(s.Mins, bsums);
+    }
+
+    /// <summary>Σ_g c_g · bsums[g] over the 16 groups of a Q8_K block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int DotBSums(Vector128<sbyte> c, short* bsums)
+    {
+        if (Avx2.IsSupported)
+        {
+            return Vector256.Sum(Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(c), Vector256.Load(bsums)));
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            (Vector128<short> c0, Vector128<short> c1) = Vector128.Widen(c);
+            (Vector128<int> a, Vector128<int> b) = Vector128.Widen(c0);
+            (Vector128<int> e, Vector128<int> f) = Vector128.Widen(c1);
+            (Vector128<int> ba, Vector128<int> bb) = Vector128.Widen(Vector128.Load(bsums));
+            (Vector128<int> be, Vector128<int> bf) = Vector128.Widen(Vector128.Load(bsums + 8));
+            return Vector128.Sum(a * ba + b * bb + e * be + f * bf);
+        }
+        int sum = 0;
+        for (int g = 0; g < 16; g++)
+        {
+            sum += c.GetElement(g) * bsums[g];
+        }
+        return sum;
+    }
+}
