@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace EdgeAgent.Tensors.Quants;
@@ -21,9 +22,17 @@ internal static class Fp16Conversions
     private const uint ScaleToZeroBits = 0x0880_0000u; // 2^-110
     private const uint QuietNaN = 0x7E00u;
 
-    /// <summary>Exact conversion of the half with bits <paramref name="h"/>.</summary>
+    // Every half widened once (256 KiB), like ggml's ggml_table_f32_f16 for CPUs without F16C: .NET exposes no
+    // vcvtph2ps, and the per-block scales of the quant dots are converted one at a time, where a load beats the
+    // twenty-odd scalar instructions of the bit trick.
+    private static readonly float[] Table = BuildTable();
+
+    /// <summary>Exact conversion of the half with bits <paramref name="h"/> (a table lookup).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float ToFloat(ushort h)
+    public static float ToFloat(ushort h) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Table), (nint)h);
+
+    /// <summary>Exact conversion of the half with bits <paramref name="h"/>, computed (fills the table).</summary>
+    internal static float ToFloatComputed(ushort h)
     {
         uint w = (uint)h << 16;
         uint sign = w & SignMask;
@@ -32,6 +41,16 @@ internal static class Fp16Conversions
         float denormalized = BitConverter.UInt32BitsToSingle((twoW >> 17) | MagicMask) - 0.5f;
         uint bits = twoW < DenormCutoff ? BitConverter.SingleToUInt32Bits(denormalized) : BitConverter.SingleToUInt32Bits(normalized);
         return BitConverter.UInt32BitsToSingle(sign | bits);
+    }
+
+    private static float[] BuildTable()
+    {
+        var table = new float[65536];
+        for (int h = 0; h < table.Length; h++)
+        {
+            table[h] = ToFloatComputed((ushort)h);
+        }
+        return table;
     }
 
     /// <summary>Bits of <paramref name="f"/> rounded to half (the reference: <see cref="Half"/>'s own conversion).</summary>

@@ -251,6 +251,6 @@ internal readonly unsafe struct IQ4_NLDot : ILegacyBlockDot
         Vector512<sbyte> v = Avx512BW.Shuffle(
             Vector512.Create(IQ4_NLFormat.Table),
             LegacyInt8.Nibbles(Vector128.Load(x0 + 2), Vector128.Load(x1 + 2)).AsSByte());
-        return LegacyInt8.Dot(v, Vector512.Create(Vector256.Load((sbyte*)(y0 + 2)), Vector256.Load((sbyte*)(y1 + 2))));
+        return LegacyInt8.Dot(v.GetLower(), Vector256.Load((sbyte*)(y0 + 2)), v.GetUpper(), Vector256.Load((sbyte*)(y1 + 2)));
     }
 }

@@ -45,6 +45,8 @@ internal static unsafe class LegacyBlockDot
             _ => Dot128<T>(x, y, nb),
         };
 
+    private static Vector512<float> UpperHalf => Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1).AsSingle();
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Scale(byte* x, byte* y) =>
         Fp16Conversions.ToFloat(Unsafe.ReadUnaligned<ushort>(x)) * Fp16Conversions.ToFloat(Unsafe.ReadUnaligned<ushort>(y));
@@ -64,7 +66,8 @@ internal static unsafe class LegacyBlockDot
         {
             byte* x0 = x + (ib * xb), y0 = y + (ib * yb);
             byte* x1 = x0 + xb, y1 = y0 + yb;
-            Vector512<float> d = Vector512.Create(Vector256.Create(Scale(x0, y0)), Vector256.Create(Scale(x1, y1)));
+            // [d0 x 8 | d1 x 8] by a blend of two broadcasts (no insert into a loop-carried register).
+            Vector512<float> d = Vector512.ConditionalSelect(UpperHalf, Vector512.Create(Scale(x1, y1)), Vector512.Create(Scale(x0, y0)));
             acc = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(T.Sum512(x0, y0, x1, y1)), d, acc);
             if (T.HasMin)
             {

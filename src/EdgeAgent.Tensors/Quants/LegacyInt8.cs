@@ -90,16 +90,27 @@ internal static class LegacyInt8
 
     // ---- AVX-512 (two blocks per call: block 0 in the lower 256 bits, block 1 in the upper) ----
 
+    /// <summary>
+    /// Two 256-bit halves as one 512-bit vector. (Vector512.Create(lo, hi) inserts into whatever register the JIT
+    /// reuses, which in a loop is a false dependency on the previous iteration; widening lo first avoids it.)
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Join<T>(Vector256<T> lo, Vector256<T> hi) => lo.ToVector512Unsafe().WithUpper(hi);
+
+    /// <summary>Two 256-bit loads as one 512-bit vector (block 0 low, block 1 high).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector512<sbyte> Load2(byte* p0, byte* p1) => Join(Vector256.Load((sbyte*)p0), Vector256.Load((sbyte*)p1));
+
     /// <summary>The nibbles of two 16-byte nibble blocks, each in element order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<byte> Nibbles(Vector128<byte> q0, Vector128<byte> q1) =>
-        Vector512.Create(Vector256.Create(q0, HighNibbles(q0)), Vector256.Create(q1, HighNibbles(q1))) & Vector512.Create((byte)0x0F);
+        Join(Vector256.Create(q0, HighNibbles(q0)), Vector256.Create(q1, HighNibbles(q1))) & Vector512.Create((byte)0x0F);
 
     /// <summary>Fifth bits of two blocks: byte j of each half is 0x10 when bit j of its qh is set.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<byte> FifthBits512(uint qh0, uint qh1)
     {
-        Vector512<byte> both = Vector512.Create(Vector256.Create(qh0), Vector256.Create(qh1)).AsByte();
+        Vector512<byte> both = Join(Vector256.Create(qh0), Vector256.Create(qh1)).AsByte();
         Vector512<byte> spread = Avx512BW.Shuffle(both, Vector512.Create(
             (byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3,
             0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
@@ -120,12 +131,16 @@ internal static class LegacyInt8
         return Avx512BW.MultiplyAddAdjacent(p, Vector512<short>.One);
     }
 
-    /// <summary>Per-block sums of <c>a * b</c>, any signed bytes: lanes 0..7 block 0, lanes 8..15 block 1.</summary>
+    /// <summary>
+    /// Per-block sums of <c>a * b</c>, any signed bytes (block 0 is <paramref name="a0"/>, <paramref name="b0"/>):
+    /// lanes 0..7 block 0, lanes 8..15 block 1.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<int> Dot(Vector512<sbyte> a, Vector512<sbyte> b)
+    public static Vector512<int> Dot(Vector256<sbyte> a0, Vector256<sbyte> b0, Vector256<sbyte> a1, Vector256<sbyte> b1)
     {
-        Vector512<int> p0 = Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(a.GetLower()), Avx512BW.ConvertToVector512Int16(b.GetLower()));
-        Vector512<int> p1 = Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(a.GetUpper()), Avx512BW.ConvertToVector512Int16(b.GetUpper()));
-        return Vector512.Create(p0.GetLower() + p0.GetUpper(), p1.GetLower() + p1.GetUpper());
+        Vector512<int> p0 = Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(a0), Avx512BW.ConvertToVector512Int16(b0));
+        Vector512<int> p1 = Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(a1), Avx512BW.ConvertToVector512Int16(b1));
+        // Fold 16 + 16 lanes to 8 + 8: [p0 low 256 | p1 low 256] + [p0 high 256 | p1 high 256].
+        return Avx512F.Shuffle4x128(p0, p1, 0b01_00_01_00) + Avx512F.Shuffle4x128(p0, p1, 0b11_10_11_10);
     }
 }

@@ -146,6 +146,6 @@ internal readonly unsafe struct Q4_0Dot : ILegacyBlockDot
     public static Vector512<int> Sum512(byte* x0, byte* y0, byte* x1, byte* y1) =>
         LegacyInt8.DotOffset(
             LegacyInt8.Nibbles(Vector128.Load(x0 + 2), Vector128.Load(x1 + 2)),
-            Vector512.Create(Vector256.Load((sbyte*)(y0 + 2)), Vector256.Load((sbyte*)(y1 + 2))),
+            LegacyInt8.Load2(y0 + 2, y1 + 2),
             8);
 }

@@ -150,5 +150,5 @@ internal readonly unsafe struct Q4_1Dot : ILegacyBlockDot
     public static Vector512<int> Sum512(byte* x0, byte* y0, byte* x1, byte* y1) =>
         LegacyInt8.DotUnsigned(
             LegacyInt8.Nibbles(Vector128.Load(x0 + 4), Vector128.Load(x1 + 4)),
-            Vector512.Create(Vector256.Load((sbyte*)(y0 + 4)), Vector256.Load((sbyte*)(y1 + 4))));
+            LegacyInt8.Load2(y0 + 4, y1 + 4));
 }

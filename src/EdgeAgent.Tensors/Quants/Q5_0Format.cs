@@ -163,6 +163,6 @@ internal readonly unsafe struct Q5_0Dot : ILegacyBlockDot
     {
         Vector512<byte> u = LegacyInt8.Nibbles(Vector128.Load(x0 + 6), Vector128.Load(x1 + 6))
             | LegacyInt8.FifthBits512(Unsafe.ReadUnaligned<uint>(x0 + 2), Unsafe.ReadUnaligned<uint>(x1 + 2));
-        return LegacyInt8.DotOffset(u, Vector512.Create(Vector256.Load((sbyte*)(y0 + 2)), Vector256.Load((sbyte*)(y1 + 2))), 16);
+        return LegacyInt8.DotOffset(u, LegacyInt8.Load2(y0 + 2, y1 + 2), 16);
     }
 }

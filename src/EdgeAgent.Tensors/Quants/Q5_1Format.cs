@@ -167,6 +167,6 @@ internal readonly unsafe struct Q5_1Dot : ILegacyBlockDot
     {
         Vector512<byte> u = LegacyInt8.Nibbles(Vector128.Load(x0 + 8), Vector128.Load(x1 + 8))
             | LegacyInt8.FifthBits512(Unsafe.ReadUnaligned<uint>(x0 + 4), Unsafe.ReadUnaligned<uint>(x1 + 4));
-        return LegacyInt8.DotUnsigned(u, Vector512.Create(Vector256.Load((sbyte*)(y0 + 4)), Vector256.Load((sbyte*)(y1 + 4))));
+        return LegacyInt8.DotUnsigned(u, LegacyInt8.Load2(y0 + 4, y1 + 4));
     }
 }

@@ -123,6 +123,6 @@ internal readonly unsafe struct Q8_0Dot : ILegacyBlockDot
 
     public static Vector512<int> Sum512(byte* x0, byte* y0, byte* x1, byte* y1) =>
         LegacyInt8.Dot(
-            Vector512.Create(Vector256.Load((sbyte*)(x0 + 2)), Vector256.Load((sbyte*)(x1 + 2))),
-            Vector512.Create(Vector256.Load((sbyte*)(y0 + 2)), Vector256.Load((sbyte*)(y1 + 2))));
+            Vector256.Load((sbyte*)(x0 + 2)), Vector256.Load((sbyte*)(y0 + 2)),
+            Vector256.Load((sbyte*)(x1 + 2)), Vector256.Load((sbyte*)(y1 + 2)));
 }

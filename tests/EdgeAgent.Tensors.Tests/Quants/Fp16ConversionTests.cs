@@ -15,6 +15,7 @@ public class Fp16ConversionTests
         {
             float expected = (float)BitConverter.UInt16BitsToHalf((ushort)i);
             Assert.Equal(BitConverter.SingleToUInt32Bits(expected), BitConverter.SingleToUInt32Bits(Fp16Conversions.ToFloat((ushort)i)));
+            Assert.Equal(BitConverter.SingleToUInt32Bits(expected), BitConverter.SingleToUInt32Bits(Fp16Conversions.ToFloatComputed((ushort)i)));
         }
     }
 
