@@ -41,18 +41,16 @@ public sealed class SentencePieceTokenizer : Tokenizer
         public int Length;  // in chars; 0 once merged into the left neighbour
     }
 
-    private readonly record struct Bigram(int Left, int Right, float Score, int Length);
+    private readonly record struct Bigram(int Left, int Right, int Length);
 
-    /// <summary>Highest score first; on equal scores the leftmost (llama.cpp's <c>llm_bigram_spm::comparator</c>).</summary>
-    private sealed class BigramOrder : IComparer<(float Score, int Left)>
+    /// <summary>The queue order of llama.cpp's <c>llm_bigram_spm::comparator</c> (highest score first, then the
+    /// leftmost) as one ascending key: the score's bits mapped to an order-preserving integer and negated in the
+    /// high half, the left index in the low half.</summary>
+    private static ulong Priority(float score, int left)
     {
-        public static readonly BigramOrder Instance = new();
-
-        public int Compare((float Score, int Left) x, (float Score, int Left) y)
-        {
-            int c = y.Score.CompareTo(x.Score);
-            return c != 0 ? c : x.Left.CompareTo(y.Left);
-        }
+        int bits = BitConverter.SingleToInt32Bits(score == 0 ? 0f : score);   // -0 ties with +0, as in float compare
+        int ordered = bits >= 0 ? bits : bits ^ int.MaxValue;   // ascending like the float
+        return ((ulong)((long)int.MaxValue - ordered) << 32) | (uint)left;
     }
 
     private protected override void EncodeText(ReadOnlySpan<char> text, bool afterSpecial, List<int> output)
@@ -94,7 +92,7 @@ public sealed class SentencePieceTokenizer : Tokenizer
             return;
         }
 
-        var queue = new PriorityQueue<Bigram, (float, int)>(count, BigramOrder.Instance);
+        var queue = new PriorityQueue<Bigram, ulong>(count);
         for (int i = 1; i < count; i++)
         {
             TryAddBigram(text, symbols, queue, i - 1, i);
@@ -133,7 +131,7 @@ public sealed class SentencePieceTokenizer : Tokenizer
         }
     }
 
-    private void TryAddBigram(ReadOnlySpan<char> text, Symbol[] symbols, PriorityQueue<Bigram, (float, int)> queue, int left, int right)
+    private void TryAddBigram(ReadOnlySpan<char> text, Symbol[] symbols, PriorityQueue<Bigram, ulong> queue, int left, int right)
     {
         if (left == -1 || right == -1)
         {
@@ -144,8 +142,7 @@ public sealed class SentencePieceTokenizer : Tokenizer
         {
             return;
         }
-        float score = Scores[id];
-        queue.Enqueue(new Bigram(left, right, score, length), (score, left));
+        queue.Enqueue(new Bigram(left, right, length), Priority(ScoreOf(id), left));
     }
 
     /// <summary>A symbol that is not a token is written as its UTF-8 bytes. llama.cpp aborts when a byte has no

@@ -13,9 +13,10 @@ namespace EdgeAgent.Inference.Tokenizers;
 /// Token ids are ints; -1 means "no such token". Text is handled as UTF-16 where llama.cpp handles UTF-8 bytes;
 /// the two agree for valid text, and a lone surrogate is treated as U+FFFD (what its UTF-8 encoding becomes).
 /// </remarks>
-public abstract class Tokenizer
+public abstract partial class Tokenizer
 {
     private readonly string[] _texts;
+    private readonly float[] _scores;
     private readonly TokenAttributes[] _attrs;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _idsBySpan;
     private readonly int[] _partitionTokens;
@@ -27,7 +28,7 @@ public abstract class Tokenizer
         vocab.Validate();
         int n = vocab.Tokens.Length;
         _texts = new string[n];
-        Scores = vocab.Scores ?? new float[n];
+        _scores = vocab.Scores ?? new float[n];
         _attrs = new TokenAttributes[n];
         var ids = new Dictionary<string, int>(n, StringComparer.Ordinal);
         for (int i = 0; i < n; i++)
@@ -41,7 +42,6 @@ public abstract class Tokenizer
             _texts[i] = text;
             _attrs[i] = vocab.TokenTypes is null ? TokenAttributes.Normal : AttributesOf(vocab.TokenTypes[i]);
         }
-        Ids = ids;
         _idsBySpan = ids.GetAlternateLookup<ReadOnlySpan<char>>();
 
         Model = vocab.Model;
@@ -122,13 +122,11 @@ public abstract class Tokenizer
     public bool AddSpacePrefix { get; }
 
     /// <summary>Token scores (sentencepiece merge priorities), indexed by id.</summary>
-    public IReadOnlyList<float> Scores { get; }
+    public IReadOnlyList<float> Scores => _scores;
 
     /// <summary>llama.cpp's <c>clean_spaces</c>: decoding removes the space before <c>. , ! ?</c> and some
     /// contractions (BPE pre-tokenizers that ask for it).</summary>
     private protected bool CleanSpaces { get; }
-
-    private protected IReadOnlyDictionary<string, int> Ids { get; }
 
     /// <summary>Builds the tokenizer that <paramref name="metadata"/>'s <c>tokenizer.*</c> keys describe.</summary>
     /// <exception cref="TokenizerFormatException">The vocabulary is missing, inconsistent or not supported.</exception>
@@ -323,6 +321,8 @@ public abstract class Tokenizer
 
     private protected bool TryGetId(ReadOnlySpan<char> text, out int id) => _idsBySpan.TryGetValue(text, out id);
 
+    private protected float ScoreOf(int id) => _scores[id];
+
     private readonly record struct Fragment(int Start, int Length, int Token);
 
     /// <summary>llama.cpp's <c>tokenizer_st_partition</c>: split the text on special-token texts, longest token
@@ -456,121 +456,6 @@ public abstract class Tokenizer
         TokenType.Byte => TokenAttributes.Byte,
         _ => TokenAttributes.Undefined,
     };
-
-    // Texts llama.cpp (llama_vocab::impl::load) recognises; kept in its order.
-    private static readonly string[] s_eotTexts =
-    [
-        "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>", "<EOT>", "_<EOT>",
-        "[EOT]", "<｜end▁of▁sentence｜>", "<end_of_utterance>",
-    ];
-    private static readonly string[] s_fimPadTexts = ["<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>", "[PAD]"];
-    private static readonly string[] s_fimRepTexts = ["<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>", "<reponame>"];
-    private static readonly string[] s_fimSepTexts = ["<|file_sep|>"];
-    private static readonly string[] s_fimPreTexts =
-        ["<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<｜fim▁begin｜>", "<PRE>", "▁<PRE>", "<|code_prefix|>", "<|prefix|>"];
-    private static readonly string[] s_fimSufTexts =
-        ["<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>", "<｜fim▁hole｜>", "<SUF>", "▁<SUF>", "<|code_suffix|>", "<|suffix|>"];
-    private static readonly string[] s_fimMidTexts =
-        ["<|fim_middle|>", "<fim-middle>", "<fim_middle>", "<｜fim▁end｜>", "<MID>", "▁<MID>", "<|code_middle|>", "<|middle|>"];
-    private static readonly HashSet<string> s_eogTexts = new(StringComparer.Ordinal)
-    {
-        "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>", "<|calls|>", "<end_of_turn>",
-        "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]", "<|end_of_text|>",
-        "<end_of_utterance>", "<eos>", "<turn|>", "<|tool_response>", "<｜end▁of▁sentence｜>", "[e~[",
-    };
-
-    /// <summary>The text-based special-token detection of <c>llama_vocab::impl::load</c>: EOT/EOM/FIM tokens found
-    /// by text become control tokens, and the end-of-generation set is built. Where llama.cpp takes the first match
-    /// in hash-map order we take the lowest id.</summary>
-    private void ApplySpecialTokenFixups()
-    {
-        if (EotId < 0)
-        {
-            EotId = FindAndMarkControl(s_eotTexts);
-        }
-        if (EomId < 0)
-        {
-            EomId = FindAndMarkControl(["<|eom_id|>"]);
-        }
-        int fimPad = FindAndMarkControl(s_fimPadTexts);
-        int fimRep = FindAndMarkControl(s_fimRepTexts);
-        int fimSep = FindAndMarkControl(s_fimSepTexts);
-        FindAndMarkControl(s_fimPreTexts);
-        FindAndMarkControl(s_fimSufTexts);
-        FindAndMarkControl(s_fimMidTexts);
-
-        for (int i = 0; i < _texts.Length; i++)
-        {
-            if ((_attrs[i] & TokenAttributes.Control) != 0 && _texts[i].Contains("unused", StringComparison.Ordinal))
-            {
-                _attrs[i] |= TokenAttributes.Unused;
-            }
-        }
-
-        foreach (int id in new[] { fimPad, fimRep, fimSep })
-        {
-            if (id >= 0)
-            {
-                _eog[id] = true;
-            }
-        }
-        for (int i = 0; i < _texts.Length; i++)
-        {
-            if (s_eogTexts.Contains(_texts[i]))
-            {
-                _eog[i] = true;
-                _attrs[i] |= TokenAttributes.Control;
-            }
-        }
-        // llama.cpp's gpt-oss hack: these always render.
-        foreach (var t in (string[])["<|channel|>", "<|message|>", "<|start|>", "<|constrain|>"])
-        {
-            if (TokenId(t) is var id and >= 0)
-            {
-                _attrs[id] = TokenAttributes.UserDefined;
-            }
-        }
-        foreach (int id in new[] { EosId, EotId, EomId })
-        {
-            if (id >= 0)
-            {
-                _eog[id] = true;
-            }
-        }
-        // o200k_harmony / solar-open: "<|end|>" is not end-of-generation when "<|return|>"/"<|call|>" exist.
-        bool Eog(string t) => TokenId(t) is var id and >= 0 && _eog[id];
-        if (Eog("<|end|>") && ((Eog("<|return|>") && (Eog("<|call|>") || Eog("<|calls|>"))) || ((Eog("<|call|>") || Eog("<|calls|>")) && Eog("<|flush|>"))))
-        {
-            int end = TokenId("<|end|>");
-            _eog[end] = false;
-            _attrs[end] = TokenAttributes.UserDefined;
-        }
-        // gemma4 / paddleocr: "</s>" is not end-of-generation when "<|tool_response>" is.
-        if (Eog("<|tool_response>") && Eog("</s>"))
-        {
-            int s = TokenId("</s>");
-            _eog[s] = false;
-            _attrs[s] = TokenAttributes.Normal;
-        }
-    }
-
-    private int FindAndMarkControl(string[] texts)
-    {
-        int found = -1;
-        foreach (var t in texts)
-        {
-            int id = TokenId(t);
-            if (id >= 0 && (found < 0 || id < found))
-            {
-                found = id;
-            }
-        }
-        if (found >= 0)
-        {
-            _attrs[found] |= TokenAttributes.Control;
-        }
-        return found;
-    }
 }
 
 /// <summary>llama.cpp's per-model-type defaults, applied where the GGUF file is silent.</summary>
