@@ -28,7 +28,7 @@ public abstract partial class Tokenizer
         vocab.Validate();
         int n = vocab.Tokens.Length;
         _texts = new string[n];
-        _scores = vocab.Scores ?? new float[n];
+        _scores = (float[]?)vocab.Scores?.Clone() ?? new float[n];   // the vocabulary record's arrays stay the caller's
         _attrs = new TokenAttributes[n];
         var ids = new Dictionary<string, int>(n, StringComparer.Ordinal);
         for (int i = 0; i < n; i++)
