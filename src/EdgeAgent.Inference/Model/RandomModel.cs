@@ -54,7 +54,8 @@ public static class RandomModel
         int tensorIndex = 0;
         void Add(string name, long[] dims, float scale, float offset = 0)
         {
-            int tensorSeed = HashCode.Combine(seed, tensorIndex++);
+            // A fixed mix (not HashCode, which is randomised per process) so a seed always gives the same model.
+            int tensorSeed = unchecked(seed * 1_000_003 + 7919 * tensorIndex++);
             w.AddTensor(name, GgmlType.F32, dims, stream =>
             {
                 var rng = new Random(tensorSeed);

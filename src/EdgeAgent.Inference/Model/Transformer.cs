@@ -63,6 +63,10 @@ public sealed class Transformer
     }
 
     public ModelConfig Config => _c;
+
+    /// <summary>Debugging hook (tests): receives named intermediate tensors of each batch, named as in
+    /// llama.cpp's graph (<c>attn_norm-L</c>, <c>kqv_out-L</c>, <c>ffn_inp-L</c>, <c>ffn_swiglu-L</c>, <c>ffn_out-L</c>, <c>l_out-L</c>).</summary>
+    internal Action<string, float[], int>? Trace { get; set; }
     public int MaxContext { get; }
 
     /// <summary>
@@ -119,6 +123,8 @@ public sealed class Transformer
                 RmsNorm.Apply(_x.AsSpan(t * D, D), L.AttnNorm, _xb.AsSpan(t * D, D), c.RmsEps);
             }
 
+            Trace?.Invoke($"attn_norm-{l}", _xb, T * D);
+
             // q = Wq·xb (+bq), k = Wk·xb (+bk), v = Wv·xb (+bv)      (T, H·Hd), (T, K·Hd), (T, K·Hd)
             _matmul.Forward(L.Wq, _xb, _q, T, QD);
             _matmul.Forward(L.Wk, _xb, _k, T, KD);
@@ -163,9 +169,11 @@ public sealed class Transformer
             _pool.For(T * c.Heads, 1, _attentionBody);
             _cache = null;
 
+            Trace?.Invoke($"kqv_out-{l}", _att, T * QD);
             // x += Wo·att                                             (T, D)
             _matmul.Forward(L.Wo, _att, _proj, T, D);
             TensorPrimitives.Add(_x.AsSpan(0, T * D), _proj.AsSpan(0, T * D), _x.AsSpan(0, T * D));
+            Trace?.Invoke($"ffn_inp-{l}", _x, T * D);
 
             // xb = rmsnorm(x) · ffn_norm; x += Wdown·(silu(Wgate·xb) ⊙ (Wup·xb))
             for (int t = 0; t < T; t++)
@@ -175,8 +183,11 @@ public sealed class Transformer
             _matmul.Forward(L.WGate, _xb, _hb, T, F);
             _matmul.Forward(L.WUp, _xb, _hb2, T, F);
             SwiGlu.Apply(_hb.AsSpan(0, T * F), _hb2.AsSpan(0, T * F));
+            Trace?.Invoke($"ffn_swiglu-{l}", _hb, T * F);
             _matmul.Forward(L.WDown, _hb, _proj, T, D);
+            Trace?.Invoke($"ffn_out-{l}", _proj, T * D);
             TensorPrimitives.Add(_x.AsSpan(0, T * D), _proj.AsSpan(0, T * D), _x.AsSpan(0, T * D));
+            Trace?.Invoke($"l_out-{l}", _x, T * D);
         }
         cache.Length = pos0 + T;
 
