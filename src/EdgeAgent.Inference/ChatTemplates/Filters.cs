@@ -56,9 +56,9 @@ internal static class Filters
         ["unique"] = Unique,
         ["abs"] = (_, v, _) => v switch
         {
-            long l => l == long.MinValue ? throw new ChatTemplateException("OverflowError: abs overflow") : Math.Abs(l),
-            double d => Math.Abs(d),
-            bool b => b ? 1L : 0L,
+            long l => l == long.MinValue ? throw new ChatTemplateException("OverflowError: abs overflow") : (object)Math.Abs(l),
+            double d => (object)Math.Abs(d),
+            bool b => (object)(b ? 1L : 0L),
             _ => throw Values.TypeError($"bad operand type for abs(): '{Values.TypeName(v)}'"),
         },
         ["sum"] = Sum,

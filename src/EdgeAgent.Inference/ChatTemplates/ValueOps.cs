@@ -124,6 +124,12 @@ internal static class Values
             return IsIntegral(a) && IsIntegral(b) ? AsLong(a) == AsLong(b) : AsDouble(a) == AsDouble(b);
         }
 
+        // Python compares container items with an identity shortcut ("x is y or x == y").
+        if (ReferenceEquals(a, b))
+        {
+            return true;
+        }
+
         EnsureStack();
         switch (a)
         {
@@ -454,7 +460,7 @@ internal static class Values
 
                         return op == BinaryOp.FloorDiv ? q : m;
                     default:
-                        return y >= 0 ? IntPow(x, y) : Math.Pow(x, y);
+                        return y >= 0 ? (object)IntPow(x, y) : Math.Pow(x, y);
                 }
             }
 
@@ -506,11 +512,12 @@ internal static class Values
         return result;
     }
 
+    // Arms are cast to object so C# does not unify long and double into double.
     public static object? Negate(object? v) => v switch
     {
-        long l => l == long.MinValue ? throw new ChatTemplateException("OverflowError: integer negation overflow") : -l,
-        bool b => b ? -1L : 0L,
-        double d => -d,
+        long l => l == long.MinValue ? throw new ChatTemplateException("OverflowError: integer negation overflow") : (object)(-l),
+        bool b => (object)(b ? -1L : 0L),
+        double d => (object)(-d),
         Undefined u => throw u.Fail(),
         _ => throw TypeError($"bad operand type for unary -: '{TypeName(v)}'"),
     };
@@ -518,7 +525,7 @@ internal static class Values
     public static object? Plus(object? v) => v switch
     {
         long or double => v,
-        bool b => b ? 1L : 0L,
+        bool b => (object)(b ? 1L : 0L),
         Undefined u => throw u.Fail(),
         _ => throw TypeError($"bad operand type for unary +: '{TypeName(v)}'"),
     };
