@@ -133,6 +133,31 @@ public class RealTemplateTests
     }
 
     [Fact]
+    public void Qwen3DropsPastReasoningAndHonoursEnableThinking()
+    {
+        var template = TemplateData.Template("Qwen-Qwen3-0.6B");
+        ChatMessage[] history =
+        [
+            ChatMessage.System("You are a helpful assistant"),
+            ChatMessage.User("Hello"),
+            ChatMessage.Assistant("<think>\nplanning\n</think>\n\nHi there"),
+            ChatMessage.User("Who are you"),
+        ];
+
+        // The assistant turn precedes the last user query, so only the text after </think> is kept.
+        var noThinking = new ChatTemplateOptions { ExtraVariables = new Dictionary<string, object?> { ["enable_thinking"] = false } };
+        Assert.Equal(
+            "<|im_start|>system\nYou are a helpful assistant<|im_end|>\n<|im_start|>user\nHello<|im_end|>\n" +
+            "<|im_start|>assistant\nHi there<|im_end|>\n<|im_start|>user\nWho are you<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n",
+            template.Render(history, noThinking));
+
+        // An assistant turn after the last query keeps its reasoning, re-wrapped in <think> tags.
+        Assert.Equal(
+            "<|im_start|>user\nQ<|im_end|>\n<|im_start|>assistant\n<think>\nr\n</think>\n\nA<|im_end|>\n",
+            template.Render([ChatMessage.User("Q"), ChatMessage.Assistant("<think>r</think>A")], new ChatTemplateOptions { AddGenerationPrompt = false }));
+    }
+
+    [Fact]
     public void Llama32UsesStrftimeNowForTheDateAndTrimsContent()
     {
         const string expected =
