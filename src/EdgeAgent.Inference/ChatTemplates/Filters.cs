@@ -71,6 +71,9 @@ internal static class Filters
         ["attr"] = (_, v, a) => Values.GetAttr(v, Values.ToStr(a.Get(0, "name", ""))),
         ["dictsort"] = DictSort,
         ["wordcount"] = (_, v, _) => (long)PyText.Split(Values.ToStr(v), null, -1).Count,
+        ["format"] = (r, v, a) => a.Positional.Count > 0 && a.Keywords.Count > 0
+            ? throw new ChatTemplateException("FilterArgumentError: can't handle positional and keyword arguments at the same time")
+            : PyFormat.Percent(r, Values.ToStr(v), a.Keywords.Count > 0 ? KeywordDict(a) : a.Positional.ToArray()),
         ["center"] = (_, v, a) => Center(Values.ToStr(v), (int)Values.AsLong(a.Get(0, "width", 80L))),
     };
 
@@ -84,6 +87,17 @@ internal static class Filters
         }
 
         return filter(r, value, args);
+    }
+
+    private static PyDict KeywordDict(CallArgs a)
+    {
+        var d = new PyDict();
+        foreach (var kv in a.Keywords)
+        {
+            d.Set(kv.Key, kv.Value);
+        }
+
+        return d;
     }
 
     private static List<object?> Charged(Renderer r, List<object?> list)

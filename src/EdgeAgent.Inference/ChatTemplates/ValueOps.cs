@@ -390,8 +390,8 @@ internal static class Values
                 return Repeat(r, a, AsLong(b));
             case BinaryOp.Add when a is string:
                 throw TypeError($"can only concatenate str (not \"{TypeName(b)}\") to str");
-            case BinaryOp.Mod when a is string:
-                throw TypeError("printf-style string formatting is not supported");
+            case BinaryOp.Mod when a is string format:
+                return PyFormat.Percent(r, format, b);
         }
 
         throw TypeError($"unsupported operand type(s) for {symbol}: '{TypeName(a)}' and '{TypeName(b)}'");

@@ -54,6 +54,8 @@ public class ErrorTests
     [InlineData("{% set x = 5 %}{% set x.y = 1 %}", "non-namespace")]
     [InlineData("{% for a, b in [1] %}{% endfor %}", "not iterable")]
     [InlineData("{{ undefined_thing|tojson }}", "not JSON serializable")]
+    [InlineData("{{ '%s %s' % ('a',) }}", "not enough arguments")]
+    [InlineData("{{ '%d' % 'a' }}", "real number is required")]
     [InlineData("{{ messages[0].content.strip.x.y }}", "has no attribute")]
     public void RuntimeErrorsAreChatTemplateExceptions(string source, string fragment)
     {

@@ -70,6 +70,8 @@ public class LanguageTests
     [InlineData("[{{ missing }}][{{ missing|default('d') }}][{{ missing|length }}][{{ none.x is defined }}][{{ [1][5] is defined }}]", "[][d][0][False][False]")]
     [InlineData("{{ range(3)|list }} {{ range(1, 10, 3)|list }} {{ range(3, 0, -1)|list }}", "[0, 1, 2] [1, 4, 7] [3, 2, 1]")]
     [InlineData("{{ dict(a=1, b=2)|tojson }} {{ namespace({'x': 1}).x }}", "{\"a\": 1, \"b\": 2} 1")]
+    [InlineData("{{ '%s and %s' % ('a', 1) }}|{{ '%05.2f|%-4d|%+d|%x|%r|%%' % (3.14159, 7, 5, 255, 'q') }}|{{ '%.3e' % 12345.678 }}", "a and 1|03.14|7   |+5|ff|'q'|%|1.235e+04")]
+    [InlineData("{{ '%(name)s is %(age)d' % {'name': 'Al', 'age': 3} }}|{{ '%s - %s'|format('Hello?', 'Foo!') }}|{{ '%s' % 'x' }}", "Al is 3|Hello? - Foo!|x")]
     public void Expressions(string source, string expected) => Assert.Equal(expected, Render(source));
 
     [Theory]
