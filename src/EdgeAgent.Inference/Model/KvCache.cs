@@ -1,8 +1,10 @@
 namespace EdgeAgent.Inference.Model;
 
 /// <summary>
-/// Keys and values of every layer for positions [0, <see cref="Capacity"/>), float32, laid out
-/// (layer, position, K·Hd). <see cref="Length"/> is how many positions are filled; a new sequence clears it.
+/// Keys and values of every layer for positions [0, <see cref="Capacity"/>), float32. Keys are laid out
+/// (layer, position, K·Hd); values are stored transposed, (layer, K·Hd, position), as llama.cpp stores them
+/// without flash attention, so each output channel of attention is one contiguous dot product over positions.
+/// <see cref="Length"/> is how many positions are filled; a new sequence clears it.
 /// </summary>
 public sealed class KvCache
 {
@@ -12,10 +14,12 @@ public sealed class KvCache
     public KvCache(ModelConfig config, int capacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        // Rounded up to 16 positions so attention can always read whole 16-lane blocks.
         Capacity = capacity;
+        Stride = (capacity + 15) & ~15;
         Layers = config.Layers;
         KvDim = config.KvDim;
-        long size = (long)Layers * capacity * KvDim;
+        long size = (long)Layers * Stride * KvDim;
         if (size > Array.MaxLength)
         {
             throw new ArgumentOutOfRangeException(nameof(capacity), $"a KV cache of {capacity} positions does not fit in one array; use a smaller context");
@@ -25,6 +29,10 @@ public sealed class KvCache
     }
 
     public int Capacity { get; }
+
+    /// <summary>Positions allocated per channel (Capacity rounded up to 16).</summary>
+    public int Stride { get; }
+
     public int Layers { get; }
     public int KvDim { get; }
 
@@ -36,12 +44,22 @@ public sealed class KvCache
 
     public void Clear() => Length = 0;
 
-    public Span<float> Key(int layer, int pos) => _keys.AsSpan((int)(((long)layer * Capacity + pos) * KvDim), KvDim);
-
-    public Span<float> Value(int layer, int pos) => _values.AsSpan((int)(((long)layer * Capacity + pos) * KvDim), KvDim);
+    /// <summary>Key vector (K·Hd) of one position.</summary>
+    public Span<float> Key(int layer, int pos) => _keys.AsSpan((int)(((long)layer * Stride + pos) * KvDim), KvDim);
 
     /// <summary>All keys of a layer for positions [0, count), contiguous.</summary>
-    public ReadOnlySpan<float> Keys(int layer, int count) => _keys.AsSpan((int)((long)layer * Capacity * KvDim), count * KvDim);
+    public ReadOnlySpan<float> Keys(int layer, int count) => _keys.AsSpan((int)((long)layer * Stride * KvDim), count * KvDim);
 
-    public ReadOnlySpan<float> Values(int layer, int count) => _values.AsSpan((int)((long)layer * Capacity * KvDim), count * KvDim);
+    /// <summary>Writes the value vector (K·Hd) of one position into the transposed layout.</summary>
+    public void StoreValue(int layer, int pos, ReadOnlySpan<float> v)
+    {
+        int baseIndex = (int)((long)layer * KvDim * Stride) + pos;
+        for (int c = 0; c < v.Length; c++)
+        {
+            _values[baseIndex + c * Stride] = v[c];
+        }
+    }
+
+    /// <summary>Values of one channel of a layer over positions [0, Stride).</summary>
+    public ReadOnlySpan<float> ValueChannel(int layer, int channel) => _values.AsSpan((int)(((long)layer * KvDim + channel) * Stride), Stride);
 }

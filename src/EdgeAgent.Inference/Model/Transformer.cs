@@ -158,8 +158,12 @@ public sealed class Transformer
                 _rope.Apply(q, c.Heads, c.HeadDim, pos0 + t);
                 _rope.Apply(k, c.KvHeads, c.HeadDim, pos0 + t);
                 k.CopyTo(cache.Key(l, pos0 + t));
-                vv.CopyTo(cache.Value(l, pos0 + t));
+                cache.StoreValue(l, pos0 + t, vv);
             }
+
+            Trace?.Invoke($"Qcur-{l}", _q, T * QD);
+            Trace?.Invoke($"Kcur-{l}", _k, T * KD);
+            Trace?.Invoke($"Vcur-{l}", _v, T * KD);
 
             // att = softmax(q·Kᵀ/√Hd, causal) · V   per (token, head)  (T, H·Hd)
             _cache = cache;
@@ -182,7 +186,10 @@ public sealed class Transformer
             }
             _matmul.Forward(L.WGate, _xb, _hb, T, F);
             _matmul.Forward(L.WUp, _xb, _hb2, T, F);
-            SwiGlu.Apply(_hb.AsSpan(0, T * F), _hb2.AsSpan(0, T * F));
+            for (int t = 0; t < T; t++)
+            {
+                SwiGlu.Apply(_hb.AsSpan(t * F, F), _hb2.AsSpan(t * F, F));
+            }
             Trace?.Invoke($"ffn_swiglu-{l}", _hb, T * F);
             _matmul.Forward(L.WDown, _hb, _proj, T, D);
             Trace?.Invoke($"ffn_out-{l}", _proj, T * D);
@@ -213,26 +220,43 @@ public sealed class Transformer
         for (int item = start; item < end; item++)
         {
             int t = item / c.Heads, h = item % c.Heads;
-            int pos = _startPos + t;
-            int n = pos + 1;
-            var scores = t_scores is { } s && s.Length >= n ? s : (t_scores = new float[Math.Max(n, 256)]);
+            int n = _startPos + t + 1;              // causal: positions 0..pos
+            int nPad = (n + 63) & ~63;              // whole 64-element steps; the padding is masked to −∞ → 0
+            var scores = t_scores is { } s && s.Length >= nPad ? s : (t_scores = new float[Math.Max(nPad, 256)]);
             var q = _q.AsSpan(t * c.QDim + h * hd, hd);
             var keys = cache.Keys(_layer, n);
-            var values = cache.Values(_layer, n);
             int kvOff = h / group * hd;
+            // scores = q·k_p · 1/√Hd, then softmax (llama.cpp: kq = k·q, soft_max_ext(kq, mask, scale)).
             for (int p = 0; p < n; p++)
             {
-                scores[p] = TensorPrimitives.Dot(q, keys.Slice(p * kd + kvOff, hd)) * scale;
+                scores[p] = GgmlDot.DotGgml(q, keys.Slice(p * kd + kvOff, hd)) * scale;
             }
-            var sc = scores.AsSpan(0, n);
+            scores.AsSpan(n, nPad - n).Fill(float.NegativeInfinity);
+            var sc = scores.AsSpan(0, nPad);
             Softmax.InPlace(sc);
+            // o[d] = Σ_p softmax_p · v_p[d], one dot over positions per channel (V is stored transposed).
             var o = _att.AsSpan(t * c.QDim + h * hd, hd);
-            o.Clear();
-            for (int p = 0; p < n; p++)
+            for (int d = 0; d < hd; d++)
             {
-                // o += softmax_p · v_p
-                TensorPrimitives.MultiplyAdd(values.Slice(p * kd + kvOff, hd), sc[p], o, o);
+                var channel = cache.ValueChannel(_layer, kvOff + d);
+                o[d] = DotMasked(channel, sc, n, nPad);
             }
         }
+    }
+
+    /// <summary>Σ_{p &lt; n} w[p]·v[p] in ggml_vec_dot_f32's order over <paramref name="nPad"/> positions (a multiple
+    /// of 64), lanes at or past n contributing exactly 0 (stale cache values are not read).</summary>
+    private static float DotMasked(ReadOnlySpan<float> v, ReadOnlySpan<float> w, int n, int nPad)
+    {
+        Span<float> tail = stackalloc float[64];
+        int full = n & ~63;
+        float head = 0;
+        if (full == n)
+        {
+            return GgmlDot.DotGgml(v[..n], w[..n]);
+        }
+        tail.Clear();
+        v[full..n].CopyTo(tail);
+        return GgmlDot.DotGgmlPadded(v[..full], w[..full], tail, w.Slice(full, 64)) + head;
     }
 }

@@ -10,23 +10,11 @@ public static class RmsNorm
     {
         int n = weight.Length;
         x = x[..n];
-        // Sum of squares accumulated in double as ggml_compute_forward_rms_norm does (ggml_float).
+        // Sum of squares as ggml_compute_forward_rms_norm: float products accumulated in double (ggml_float).
         double sum = 0;
-        int i = 0;
-        var acc = System.Runtime.Intrinsics.Vector256<double>.Zero;
-        if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+        for (int i = 0; i < n; i++)
         {
-            for (; i + 4 <= n; i += 4)
-            {
-                var v = System.Runtime.Intrinsics.Vector128.Create(x[i], x[i + 1], x[i + 2], x[i + 3]);
-                var d = System.Runtime.Intrinsics.Vector256.WidenLower(System.Runtime.Intrinsics.Vector256.Create(v, v)); // low 4 lanes as doubles
-                acc += d * d;
-            }
-            sum = System.Runtime.Intrinsics.Vector256.Sum(acc);
-        }
-        for (; i < n; i++)
-        {
-            sum += (double)x[i] * x[i];
+            sum += x[i] * x[i];
         }
         float scale = 1.0f / MathF.Sqrt((float)(sum / n) + eps);
         TensorPrimitives.Multiply(x, scale, y[..n]);

@@ -27,20 +27,18 @@ public sealed class Rope
         _half = ropeDim / 2;
         _cos = new float[(long)maxPositions * _half];
         _sin = new float[(long)maxPositions * _half];
-        for (int i = 0; i < _half; i++)
+        // As ggml_rope_cache_init: θ scale = base^(−2/d) in float, θ_0 = pos and θ_{i+1} = θ_i·scale (rounded each
+        // step), cos/sin from the C library — so the rotated q and k equal llama.cpp's bit for bit.
+        float thetaScale = MathF.Pow(freqBase, -2.0f / ropeDim);
+        for (int p = 0; p < maxPositions; p++)
         {
-            // Same expression as ggml_rope_cache_init: theta_scale^i computed in float.
-            float thetaScale = MathF.Pow(freqBase, -2.0f / ropeDim);
-            float invFreq = MathF.Pow(thetaScale, i);
-            if (freqFactors is not null && i < freqFactors.Length)
+            float theta = p;
+            for (int i = 0; i < _half; i++)
             {
-                invFreq /= freqFactors[i];
-            }
-            for (int p = 0; p < maxPositions; p++)
-            {
-                float theta = p * invFreq;
-                _cos[(long)p * _half + i] = MathF.Cos(theta);
-                _sin[(long)p * _half + i] = MathF.Sin(theta);
+                float t = freqFactors is not null && i < freqFactors.Length ? theta / freqFactors[i] : theta;
+                _cos[(long)p * _half + i] = MathF.Cos(t);
+                _sin[(long)p * _half + i] = MathF.Sin(t);
+                theta *= thetaScale;
             }
         }
         MaxPositions = maxPositions;
@@ -67,8 +65,9 @@ public sealed class Rope
                 for (int i = 0; i < _half; i++)
                 {
                     float a = v[2 * i], b = v[2 * i + 1];
-                    v[2 * i] = a * cos[i] - b * sin[i];
-                    v[2 * i + 1] = a * sin[i] + b * cos[i];
+                    // ggml's `x0*cos - x1*sin` and `x0*sin + x1*cos` as GCC contracts them into FMAs.
+                    v[2 * i] = MathF.FusedMultiplyAdd(a, cos[i], -(b * sin[i]));
+                    v[2 * i + 1] = MathF.FusedMultiplyAdd(a, sin[i], b * cos[i]);
                 }
             }
             else
@@ -76,8 +75,8 @@ public sealed class Rope
                 for (int i = 0; i < _half; i++)
                 {
                     float a = v[i], b = v[i + _half];
-                    v[i] = a * cos[i] - b * sin[i];
-                    v[i + _half] = a * sin[i] + b * cos[i];
+                    v[i] = MathF.FusedMultiplyAdd(a, cos[i], -(b * sin[i]));
+                    v[i + _half] = MathF.FusedMultiplyAdd(a, sin[i], b * cos[i]);
                 }
             }
         }

@@ -1,8 +1,14 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace EdgeAgent.Tensors.Kernels;
 
-/// <summary>Numerically stable softmax in place (subtract the max, exponentiate, normalise).</summary>
+/// <summary>
+/// Softmax in place, as llama.cpp's <c>ggml_vec_soft_max_f32</c> computes it (AVX-512 build): subtract the max,
+/// exponentiate 16 lanes at a time with <see cref="FastExp"/> (leftovers with expf), sum each block's lanes with
+/// the <c>_mm512_reduce_add_ps</c> tree into a double, then scale by the float of 1/sum.
+/// Entries of −∞ (masked positions) become exactly 0.
+/// </summary>
 public static class Softmax
 {
     public static void InPlace(Span<float> x)
@@ -12,9 +18,21 @@ public static class Softmax
             return;
         }
         float max = TensorPrimitives.Max(x);
-        TensorPrimitives.Subtract(x, max, x);
-        TensorPrimitives.Exp(x, x);
-        float sum = TensorPrimitives.Sum(x);
-        TensorPrimitives.Multiply(x, 1f / sum, x);
+        var vmax = Vector512.Create(max);
+        double sum = 0;
+        int i = 0;
+        for (; i + 16 <= x.Length; i += 16)
+        {
+            var e = FastExp.Exp(Vector512.Create(x.Slice(i, 16)) - vmax);
+            e.CopyTo(x.Slice(i, 16));
+            sum += GgmlDot.ReduceAdd(e);
+        }
+        for (; i < x.Length; i++)
+        {
+            float e = MathF.Exp(x[i] - max);
+            sum += e;
+            x[i] = e;
+        }
+        TensorPrimitives.Multiply(x, (float)(1.0 / sum), x);
     }
 }

@@ -44,11 +44,12 @@ public static class Q8_1Format
     /// <exception cref="ArgumentException"><c>src.Length</c> is not a multiple of 32, or <paramref name="dst"/> is too short.</exception>
     public static void QuantizeReference(ReadOnlySpan<float> src, Span<byte> dst) => Quantize(src, dst, LegacyIsa.Scalar);
 
-    /// <summary>SIMD activation quantizer, byte-identical to <see cref="QuantizeReference"/> for finite input.</summary>
+    /// <summary>SIMD activation quantizer as llama.cpp's x86 CPU backend quantizes activations (id = 127/amax, ties to
+    /// even); it differs from <see cref="QuantizeReference"/> only on rare exact ties.</summary>
     /// <exception cref="ArgumentException"><c>src.Length</c> is not a multiple of 32, or <paramref name="dst"/> is too short.</exception>
-    public static void Quantize(ReadOnlySpan<float> src, Span<byte> dst) => Quantize(src, dst, LegacyIsas.Best);
+    public static void Quantize(ReadOnlySpan<float> src, Span<byte> dst) => Quantize(src, dst, LegacyIsas.Best, cpu: true);
 
-    internal static unsafe void Quantize(ReadOnlySpan<float> src, Span<byte> dst, LegacyIsa isa)
+    internal static unsafe void Quantize(ReadOnlySpan<float> src, Span<byte> dst, LegacyIsa isa, bool cpu = false)
     {
         int nb = LegacyGuard.Blocks(src.Length, LegacyBlock.Size, nameof(src));
         LegacyGuard.Fits(dst.Length, (long)nb * BlockQ8_1.Bytes, nameof(dst));
@@ -58,7 +59,7 @@ public static class Q8_1Format
             var y = (BlockQ8_1*)pd;
             for (int ib = 0; ib < nb; ib++)
             {
-                int sum = LegacyQ8Quantizer.Block(ps + (ib * LegacyBlock.Size), y[ib].Qs, out float d, isa);
+                int sum = LegacyQ8Quantizer.Block(ps + (ib * LegacyBlock.Size), y[ib].Qs, out float d, isa, cpu);
                 y[ib].D = Fp16Conversions.FromFloat(d);
                 y[ib].S = Fp16Conversions.FromFloat(sum * d);
             }

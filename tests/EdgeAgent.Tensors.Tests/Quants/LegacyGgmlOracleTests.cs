@@ -39,12 +39,8 @@ public class LegacyGgmlOracleTests
             byte[] expected = new byte[x.Length / 32 * GgmlTypes.Layout(type).TypeSize];
             LegacyGgmlOracle.QuantizeRow($"quantize_row_{Name(type)}_ref", x, expected);
             Assert.Equal(expected, LegacyTestData.QuantizeReference(type, x));
-            if (type is GgmlType.Q8_0 or GgmlType.Q8_1)
-            {
-                var fast = new byte[expected.Length];
-                LegacyTestData.Traits(type).Quantize(x, fast);
-                Assert.Equal(expected, fast);
-            }
+            // The run-time activation quantizers (Quantize) follow the x86 CPU backend instead, which rounds ties
+            // to even: Kernels/GgmlActivationAgreementTests compares them with llama.cpp's AVX-512 build.
         }
     }
 

@@ -272,6 +272,33 @@ public class LegacyQuantizeTests
     }
 
     [Theory]
+    [MemberData(nameof(ActivationIsaRows))]
+    public void CpuBackendActivationQuantizerIsTheSameOnEveryTierAndRoundsTiesToEven(GgmlType type, int isaTier)
+    {
+        var isa = (LegacyIsa)isaTier;
+        var rng = new Random(29);
+        int size = GgmlTypes.Layout(type).TypeSize;
+        // amax 127/8 makes id exactly 8, so (k + 0.5)/8 lands on k + 0.5: a tie in every lane but the first.
+        var x = new float[64];
+        for (int j = 0; j < x.Length; j++)
+        {
+            x[j] = j % 32 == 0 ? 127f / 8 : (rng.Next(-126, 126) + 0.5f) / 8;
+        }
+        var scalar = new byte[2 * size];
+        var tier = new byte[2 * size];
+        LegacyTestData.Quantize(type, x, scalar, LegacyIsa.Scalar, cpu: true);
+        LegacyTestData.Quantize(type, x, tier, isa, cpu: true);
+        Assert.Equal(scalar, tier);
+        int qsOffset = type == GgmlType.Q8_0 ? 2 : 4;
+        for (int j = 1; j < 32; j++)
+        {
+            float scaled = x[j] * 8;
+            Assert.Equal((sbyte)Math.Round(scaled, MidpointRounding.ToEven), (sbyte)tier[qsOffset + j]);
+        }
+        Assert.NotEqual(LegacyTestData.QuantizeReference(type, x), tier); // the _ref quantizer rounds ties away from zero
+    }
+
+    [Theory]
     [MemberData(nameof(LegacyTestData.BlockTypeRows), MemberType = typeof(LegacyTestData))]
     public void BadLengthsAreRejected(GgmlType type)
     {

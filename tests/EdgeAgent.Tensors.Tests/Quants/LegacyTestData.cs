@@ -133,14 +133,14 @@ internal static class LegacyTestData
     }
 
     /// <summary>The activation quantizer of a tier.</summary>
-    public static void Quantize(GgmlType type, ReadOnlySpan<float> src, Span<byte> dst, LegacyIsa isa)
+    public static void Quantize(GgmlType type, ReadOnlySpan<float> src, Span<byte> dst, LegacyIsa isa, bool cpu = false)
     {
         switch (type)
         {
             case GgmlType.F16: F16Format.Quantize(src, dst, isa); break;
             case GgmlType.BF16: BF16Format.Quantize(src, dst, isa); break;
-            case GgmlType.Q8_0: Q8_0Format.Quantize(src, dst, isa); break;
-            case GgmlType.Q8_1: Q8_1Format.Quantize(src, dst, isa); break;
+            case GgmlType.Q8_0: Q8_0Format.Quantize(src, dst, isa, cpu); break;
+            case GgmlType.Q8_1: Q8_1Format.Quantize(src, dst, isa, cpu); break;
             default: throw new ArgumentOutOfRangeException(nameof(type));
         }
     }
