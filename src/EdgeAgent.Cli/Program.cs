@@ -12,7 +12,9 @@ public static class Program
         {
             RunCommand.Create(),
             LogitsCommand.Create(),
+            TokenizeCommand.Create(),
             BenchCommand.Create(),
+            PerplexityCommand.Create(),
             InfoCommand.Create(),
         };
         var parsed = root.Parse(args);

@@ -16,7 +16,7 @@ internal static class CliRunner
         }
         catch (Exception e) when (e is UserErrorException or GgufFormatException or FileNotFoundException
             or DirectoryNotFoundException or UnauthorizedAccessException or ArgumentException or InvalidOperationException
-            or NotSupportedException or IOException)
+            or NotSupportedException or IOException or EdgeAgent.Inference.ChatTemplates.ChatTemplateException)
         {
             string message = e is ArgumentException a && a.ParamName is not null
                 ? a.Message.Replace($" (Parameter '{a.ParamName}')", "", StringComparison.Ordinal)

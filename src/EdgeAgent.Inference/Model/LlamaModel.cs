@@ -1,5 +1,7 @@
+using EdgeAgent.Inference.ChatTemplates;
 using EdgeAgent.Inference.Gguf;
 using EdgeAgent.Inference.Llama2c;
+using EdgeAgent.Inference.Tokenizers;
 
 namespace EdgeAgent.Inference.Model;
 
@@ -19,6 +21,19 @@ public sealed class LlamaModel : IDisposable
     public GgufFile File { get; }
     public ModelConfig Config { get; }
     public ModelWeights Weights { get; }
+
+    /// <summary>The tokenizer described by the file's metadata (built on first use).</summary>
+    /// <exception cref="TokenizerFormatException">The file has no usable vocabulary.</exception>
+    public Tokenizer Tokenizer => _tokenizer ??= Tokenizer.FromGguf(File.Metadata);
+
+    /// <summary>The file's chat template (<c>tokenizer.chat_template</c>), or ChatML when it has none.</summary>
+    /// <exception cref="ChatTemplateException">The stored template does not parse.</exception>
+    public ChatTemplate ChatTemplate => _chatTemplate ??= File.Metadata.GetString("tokenizer.chat_template") is { Length: > 0 } source
+        ? ChatTemplate.Parse(source)
+        : ChatTemplate.ChatMl;
+
+    private Tokenizer? _tokenizer;
+    private ChatTemplate? _chatTemplate;
 
     /// <summary>Opens a model file: GGUF (v2/v3) or a llama2.c checkpoint.</summary>
     /// <exception cref="FileNotFoundException">No such file.</exception>

@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Text;
+using EdgeAgent.Inference.Sampling;
+using EdgeAgent.Inference.Tokenizers;
+
+namespace EdgeAgent.Inference.Generation;
+
+/// <summary>Settings of one generation.</summary>
+public sealed record GenerationOptions
+{
+    public int MaxTokens { get; init; } = 128;
+    public SamplingOptions Sampling { get; init; } = new();
+    /// <summary>Generation stops when the text ends with one of these; the stop string is not returned.</summary>
+    public IReadOnlyList<string> StopStrings { get; init; } = [];
+    /// <summary>Stop at end-of-generation tokens (EOS, EOT…) of the tokenizer.</summary>
+    public bool StopAtEndOfGeneration { get; init; } = true;
+    /// <summary>Optional constraint on the generated tokens.</summary>
+    public ITokenMask? Mask { get; init; }
+}
+
+/// <summary>What a generation produced, with its timing.</summary>
+public sealed record GenerationResult(
+    string Text, IReadOnlyList<int> TokenIds, int PromptTokens, string FinishReason,
+    double PrefillSeconds, double DecodeSeconds)
+{
+    public double PrefillTokensPerSecond => PrefillSeconds > 0 ? PromptTokens / PrefillSeconds : 0;
+    public double DecodeTokensPerSecond => DecodeSeconds > 0 && TokenIds.Count > 0 ? TokenIds.Count / DecodeSeconds : 0;
+}
+
+/// <summary>
+/// The generation loop: prefill the prompt, then sample one token at a time until a stop condition (max tokens,
+/// an end-of-generation token, a stop string, the context limit). Text is streamed as it becomes complete UTF-8;
+/// text that could be the start of a stop string is held back until it is known not to be one.
+/// </summary>
+public sealed class Generator(InferenceSession session, Tokenizer? tokenizer)
+{
+    /// <summary>Generates from <paramref name="prompt"/> (a fresh sequence). <paramref name="onText"/> receives text
+    /// pieces as they become final; <paramref name="onToken"/> every generated id.</summary>
+    public GenerationResult Generate(IReadOnlyList<int> prompt, GenerationOptions options,
+        Action<string>? onText = null, Action<int>? onToken = null, CancellationToken cancellation = default)
+    {
+        if (prompt.Count == 0)
+        {
+            throw new ArgumentException("the prompt is empty: give at least one token");
+        }
+        if (options.MaxTokens < 0)
+        {
+            throw new ArgumentException("max tokens must be ≥ 0");
+        }
+        int ctx = session.ContextLength;
+        if (prompt.Count >= ctx)
+        {
+            throw new ArgumentException($"the prompt has {prompt.Count} tokens; the context holds {ctx}");
+        }
+        var sampler = new SamplerChain(options.Sampling, session.Model.Config.VocabSize) { Mask = options.Mask };
+        foreach (var t in prompt)
+        {
+            sampler.Accept(t, advanceMask: false);
+        }
+        var sw = Stopwatch.StartNew();
+        session.Evaluate(prompt.ToArray());
+        double prefill = sw.Elapsed.TotalSeconds;
+        sw.Restart();
+
+        var decoder = tokenizer?.CreateStreamingDecoder();
+        var text = new StringBuilder();
+        int emitted = 0;           // chars of `text` already handed to onText
+        var ids = new List<int>();
+        string finish = "length";
+        Span<int> one = stackalloc int[1];
+        while (ids.Count < options.MaxTokens)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            int next = sampler.Sample(session.Logits);
+            if (options.StopAtEndOfGeneration && tokenizer is not null && tokenizer.IsEndOfGeneration(next))
+            {
+                finish = "stop";
+                break;
+            }
+            ids.Add(next);
+            sampler.Accept(next);
+            onToken?.Invoke(next);
+            if (decoder is not null)
+            {
+                text.Append(decoder.Add(next));
+                int stopAt = FindStop(text, options.StopStrings, emitted);
+                if (stopAt >= 0)
+                {
+                    text.Length = stopAt;
+                    finish = "stop";
+                    break;
+                }
+                int safe = text.Length - HeldBack(text, options.StopStrings);
+                if (safe > emitted)
+                {
+                    onText?.Invoke(text.ToString(emitted, safe - emitted));
+                    emitted = safe;
+                }
+            }
+            if (ids.Count >= options.MaxTokens || session.Cache.Length >= ctx)
+            {
+                break;
+            }
+            one[0] = next;
+            session.Append(one);
+        }
+        if (decoder is not null && finish == "length")
+        {
+            text.Append(decoder.Flush());
+        }
+        if (text.Length > emitted)
+        {
+            onText?.Invoke(text.ToString(emitted, text.Length - emitted));
+        }
+        return new GenerationResult(text.ToString(), ids, prompt.Count, finish, prefill, sw.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Index where a stop string starts in the text (searching from near <paramref name="from"/>), or -1.</summary>
+    private static int FindStop(StringBuilder text, IReadOnlyList<string> stops, int from)
+    {
+        if (stops.Count == 0)
+        {
+            return -1;
+        }
+        var s = text.ToString();
+        int best = -1;
+        foreach (var stop in stops)
+        {
+            if (stop.Length == 0)
+            {
+                continue;
+            }
+            int i = s.IndexOf(stop, Math.Max(0, from - stop.Length), StringComparison.Ordinal);
+            if (i >= 0 && (best < 0 || i < best))
+            {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /// <summary>Length of the longest suffix of the text that is a proper prefix of some stop string.</summary>
+    private static int HeldBack(StringBuilder text, IReadOnlyList<string> stops)
+    {
+        int hold = 0;
+        foreach (var stop in stops)
+        {
+            for (int k = Math.Min(stop.Length - 1, text.Length); k > hold; k--)
+            {
+                bool match = true;
+                for (int j = 0; j < k && match; j++)
+                {
+                    match = text[text.Length - k + j] == stop[j];
+                }
+                if (match)
+                {
+                    hold = k;
+                    break;
+                }
+            }
+        }
+        return hold;
+    }
+}
