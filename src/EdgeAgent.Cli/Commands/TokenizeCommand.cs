@@ -1,5 +1,7 @@
 using System.CommandLine;
-using EdgeAgent.Inference.Model;
+using EdgeAgent.Inference.Gguf;
+using EdgeAgent.Inference.Llama2c;
+using EdgeAgent.Inference.Tokenizers;
 
 namespace EdgeAgent.Cli.Commands;
 
@@ -18,14 +20,16 @@ internal static class TokenizeCommand
         };
         cmd.SetAction(r => CliRunner.Run(() =>
         {
-            string? text = r.GetValue(prompt), path = r.GetValue(file);
-            if ((text is null) == (path is null))
+            string? text = r.GetValue(prompt), textFile = r.GetValue(file);
+            if ((text is null) == (textFile is null))
             {
                 throw new UserErrorException("give exactly one of --prompt (-p) and --file (-f)");
             }
-            text ??= CommonOptions.ReadText(path!);
-            using var m = LlamaModel.Load(r.GetValue(model)!);
-            var ids = m.Tokenizer.Encode(text, addSpecial: false, parseSpecial: false);
+            text ??= CommonOptions.ReadText(textFile!);
+            // Only the vocabulary is needed: vocab-only GGUF files work too.
+            string path = r.GetValue(model)!;
+            using var gguf = Llama2cImporter.LooksLikeCheckpoint(path) ? GgufFile.FromBytes(Llama2cImporter.Import(path).ToArray()) : GgufFile.Open(path);
+            var ids = Tokenizer.FromGguf(gguf.Metadata).Encode(text, addSpecial: false, parseSpecial: false);
             if (r.GetValue(json))
             {
                 CliRunner.WriteJson(new { ids });
