@@ -63,6 +63,7 @@ public sealed class Generator(InferenceSession session, Tokenizer? tokenizer)
         sw.Restart();
 
         var decoder = tokenizer?.CreateStreamingDecoder();
+        var stops = new StopStrings(options.StopStrings);
         var text = new StringBuilder();
         int emitted = 0;           // chars of `text` already handed to onText
         var ids = new List<int>();
@@ -82,15 +83,21 @@ public sealed class Generator(InferenceSession session, Tokenizer? tokenizer)
             onToken?.Invoke(next);
             if (decoder is not null)
             {
+                int before = text.Length;
                 text.Append(decoder.Add(next));
-                int stopAt = FindStop(text, options.StopStrings, emitted);
-                if (stopAt >= 0)
+                int safe = text.Length;
+                if (!stops.IsEmpty && text.Length > before)
                 {
-                    text.Length = stopAt;
-                    finish = "stop";
-                    break;
+                    string all = text.ToString();
+                    int stopAt = stops.Find(all, before);
+                    if (stopAt >= 0)
+                    {
+                        text.Length = stopAt;
+                        finish = "stop";
+                        break;
+                    }
+                    safe -= stops.HeldBack(all);
                 }
-                int safe = text.Length - HeldBack(text, options.StopStrings);
                 if (safe > emitted)
                 {
                     onText?.Invoke(text.ToString(emitted, safe - emitted));
@@ -113,52 +120,5 @@ public sealed class Generator(InferenceSession session, Tokenizer? tokenizer)
             onText?.Invoke(text.ToString(emitted, text.Length - emitted));
         }
         return new GenerationResult(text.ToString(), ids, prompt.Count, finish, prefill, sw.Elapsed.TotalSeconds);
-    }
-
-    /// <summary>Index where a stop string starts in the text (searching from near <paramref name="from"/>), or -1.</summary>
-    private static int FindStop(StringBuilder text, IReadOnlyList<string> stops, int from)
-    {
-        if (stops.Count == 0)
-        {
-            return -1;
-        }
-        var s = text.ToString();
-        int best = -1;
-        foreach (var stop in stops)
-        {
-            if (stop.Length == 0)
-            {
-                continue;
-            }
-            int i = s.IndexOf(stop, Math.Max(0, from - stop.Length), StringComparison.Ordinal);
-            if (i >= 0 && (best < 0 || i < best))
-            {
-                best = i;
-            }
-        }
-        return best;
-    }
-
-    /// <summary>Length of the longest suffix of the text that is a proper prefix of some stop string.</summary>
-    private static int HeldBack(StringBuilder text, IReadOnlyList<string> stops)
-    {
-        int hold = 0;
-        foreach (var stop in stops)
-        {
-            for (int k = Math.Min(stop.Length - 1, text.Length); k > hold; k--)
-            {
-                bool match = true;
-                for (int j = 0; j < k && match; j++)
-                {
-                    match = text[text.Length - k + j] == stop[j];
-                }
-                if (match)
-                {
-                    hold = k;
-                    break;
-                }
-            }
-        }
-        return hold;
     }
 }

@@ -26,7 +26,7 @@ public class Stories260KAgreementTests(Stories260KGgufFixture model, ITestOutput
     {
         using var session = InferenceSession.Open(model.Path, threads: 2);
         var result = new Generator(session, session.Model.Tokenizer).Generate([1],
-            new GenerationOptions { MaxTokens = 32, Sampling = Sampling.SamplingOptions.Greedy, StopAtEndOfGeneration = false });
+            new GenerationOptions { MaxTokens = 32, Sampling = EdgeAgent.Inference.Sampling.SamplingOptions.Greedy, StopAtEndOfGeneration = false });
         output.WriteLine(string.Join(",", result.TokenIds));
         Assert.Equal(Llama2cPrefix, result.TokenIds.Take(16));
 
