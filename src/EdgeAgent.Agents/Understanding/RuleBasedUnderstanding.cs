@@ -70,6 +70,7 @@ public sealed partial class RuleBasedUnderstanding : IUnderstanding
         }
         var calls = new List<ToolCall>();
         List<Device> previous = [];
+        string previousClause = "";
         foreach (var clause in ClauseSplit().Split(text).Select(c => c.Trim()).Where(c => c.Length > 0))
         {
             var targets = Targets(clause, named, devices);
@@ -78,6 +79,15 @@ public sealed partial class RuleBasedUnderstanding : IUnderstanding
                 targets = previous;
             }
             var clauseCalls = CallsFor(clause, targets);
+            if (clauseCalls.Count > 0)
+            {
+                previousClause = Regex.Replace(clause, "\u0001\\d+\u0001", " ");
+            }
+            else if (targets.Count > 0 && previousClause.Length > 0)
+            {
+                // "turn on the kitchen light and the coffee maker": the verb carries over to the next clause.
+                clauseCalls = CallsFor(previousClause + " " + clause, targets);
+            }
             calls.AddRange(clauseCalls);
             if (targets.Count > 0)
             {
@@ -135,8 +145,8 @@ public sealed partial class RuleBasedUnderstanding : IUnderstanding
     private static List<ToolCall> CallsFor(string clause, List<Device> targets)
     {
         var calls = new List<ToolCall>();
-        var number = NumberPattern().Matches(clause).Select(m => m).FirstOrDefault(m => !m.Value.Contains('\u0001'));
-        decimal? value = number is not null && decimal.TryParse(number.Groups["n"].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : null;
+        var number = NumberPattern().Match(Regex.Replace(clause, "\u0001\\d+\u0001", " "));
+        decimal? value = number.Success && decimal.TryParse(number.Groups["n"].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : null;
         bool question = Regex.IsMatch(clause, @"^(what|what's|whats|how|is|are|read|check|tell me|show)\b|\?");
         bool on = Regex.IsMatch(clause, @"\b(turn|switch|power|put)\s+(\S+\s+)*?on\b|\bon\b|\bstart\b|\bbrew\b");
         bool off = Regex.IsMatch(clause, @"\b(turn|switch|power|put)\s+(\S+\s+)*?off\b|\boff\b|\bstop\b|\bkill\b");
