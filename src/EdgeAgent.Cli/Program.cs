@@ -16,6 +16,8 @@ public static class Program
             BenchCommand.Create(),
             PerplexityCommand.Create(),
             InfoCommand.Create(),
+            AgentCommands.Create(),
+            DemoCommand.Create(),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using EdgeAgent.Inference.ChatTemplates;
+using EdgeAgent.Inference.Constraints;
 using EdgeAgent.Inference.Generation;
 using EdgeAgent.Inference.Sampling;
 
@@ -25,10 +26,11 @@ internal static class RunCommand
         var system = new Option<string?>("--system") { Description = "System message for --chat." };
         var stop = new Option<string[]>("--stop") { Description = "Stop when this text is generated (repeatable).", AllowMultipleArgumentsPerToken = false };
         var ctx = new Option<int?>("--ctx") { Description = "Context length to allocate (default: the model's)." };
+        var jsonSchema = new Option<string?>("--json-schema") { Description = "Constrain the output to JSON valid for this JSON Schema file (constrained decoding; generation ends when the document is complete)." };
         var json = CommonOptions.Json();
         var cmd = new Command("run", "Generate text from a prompt, streaming it to stdout.")
         {
-            model, prompt, promptIds, maxTokens, temperature, topK, topP, minP, repeatPenalty, seed, threads, chat, system, stop, ctx, json,
+            model, prompt, promptIds, maxTokens, temperature, topK, topP, minP, repeatPenalty, seed, threads, chat, system, stop, ctx, jsonSchema, json,
         };
         cmd.SetAction(r => CliRunner.Run(() =>
         {
@@ -51,6 +53,7 @@ internal static class RunCommand
                 Seed = r.GetValue(seed) ?? (ulong)DateTime.UtcNow.Ticks,
             };
             sampling.Validate();
+            var schema = r.GetValue(jsonSchema) is { } schemaPath ? LoadSchema(schemaPath) : null;
             using var session = InferenceSession.Open(r.GetValue(model)!, r.GetValue(threads), r.GetValue(ctx));
             var tokenizer = session.Model.Tokenizer;
             int[] tokens;
@@ -81,7 +84,13 @@ internal static class RunCommand
                 tokens = tokenizer.Encode(text!, addSpecial: true, parseSpecial: false);
             }
             bool asJson = r.GetValue(json);
-            var options = new GenerationOptions { MaxTokens = r.GetValue(maxTokens), Sampling = sampling, StopStrings = r.GetValue(stop) ?? [] };
+            var options = new GenerationOptions
+            {
+                MaxTokens = r.GetValue(maxTokens),
+                Sampling = sampling,
+                StopStrings = r.GetValue(stop) ?? [],
+                Mask = schema is null ? null : GrammarMask.ForSchema(schema, tokenizer),
+            };
             var generator = new Generator(session, tokenizer);
             var result = generator.Generate(tokens, options, onText: asJson ? null : piece =>
             {
@@ -109,6 +118,24 @@ internal static class RunCommand
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>Reads and compiles a JSON Schema file; any problem is a one-line user error.</summary>
+    internal static SchemaNode LoadSchema(string path)
+    {
+        string text = CommonOptions.ReadText(path);
+        try
+        {
+            return JsonSchemaCompiler.Compile(text);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new UserErrorException($"--json-schema {path}: not valid JSON ({e.Message})");
+        }
+        catch (Exception e) when (e is NotSupportedException or ArgumentException)
+        {
+            throw new UserErrorException($"--json-schema {path}: {e.Message}");
+        }
     }
 
     private static void NonNegative(System.CommandLine.Parsing.OptionResult r, string name)

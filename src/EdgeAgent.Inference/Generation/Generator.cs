@@ -104,6 +104,11 @@ public sealed class Generator(InferenceSession session, Tokenizer? tokenizer)
                     emitted = safe;
                 }
             }
+            if (options.Mask?.IsFinished == true)
+            {
+                finish = "stop";
+                break;
+            }
             if (ids.Count >= options.MaxTokens || session.Cache.Length >= ctx)
             {
                 break;

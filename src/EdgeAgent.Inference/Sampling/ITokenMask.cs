@@ -9,4 +9,7 @@ public interface ITokenMask
     void Apply(Span<float> logits);
 
     void Accept(int token);
+
+    /// <summary>True when the constraint is satisfied and admits nothing more: the generation loop stops.</summary>
+    bool IsFinished => false;
 }

@@ -1,0 +1,152 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using EdgeAgent.Agents.Tools;
+using EdgeAgent.Inference.ChatTemplates;
+using EdgeAgent.Inference.Constraints;
+using EdgeAgent.Inference.Generation;
+using EdgeAgent.Inference.Sampling;
+
+namespace EdgeAgent.Agents.Understanding;
+
+/// <summary>
+/// Understanding by a language model: the prompt of <see cref="PromptBuilder"/> in the model's chat template, then
+/// greedy decoding under the grammar of the live registry (<see cref="ToolCatalog.AnswerGrammar"/>), so the output
+/// is always a complete, schema-valid answer naming only tools and entities that exist. The KV cache keeps the
+/// longest prefix shared with the previous prompt (the system message and inventory), so a warm request only
+/// evaluates what changed. Not thread-safe (one session).
+/// </summary>
+public sealed class LlmUnderstanding : IUnderstanding, IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly List<int> _cached = [];
+    private string? _grammarKey;
+    private JsonRecognizer? _grammar;
+
+    public LlmUnderstanding(InferenceSession session, string name, int maxTokens = 256)
+    {
+        _session = session;
+        Name = name;
+        MaxTokens = maxTokens;
+    }
+
+    public string Name { get; }
+
+    public bool IsLanguageModel => true;
+
+    public int MaxTokens { get; }
+
+    /// <summary>Time spent computing masks in the last request, and how many.</summary>
+    public TimeSpan LastMaskTime { get; private set; }
+
+    public int LastMaskCount { get; private set; }
+
+    /// <summary>Prompt tokens actually evaluated in the last request (the rest came from the cache).</summary>
+    public int LastEvaluatedPromptTokens { get; private set; }
+
+    public static LlmUnderstanding Open(string path, int threads, int? context = null)
+    {
+        var session = InferenceSession.Open(path, threads, context);
+        return new LlmUnderstanding(session, "llm:" + Path.GetFileName(path));
+    }
+
+    /// <summary>The prompt tokens for an input (chat template, special tokens parsed).</summary>
+    public int[] PromptTokens(UnderstandingInput input)
+    {
+        var model = _session.Model;
+        var tokenizer = model.Tokenizer;
+        var messages = new List<ChatMessage>
+        {
+            new("system", PromptBuilder.System(input.Devices, input.Recent)),
+            new("user", input.Request),
+        };
+        string rendered = model.ChatTemplate.Render(messages, new ChatTemplateOptions
+        {
+            AddGenerationPrompt = true,
+            BosToken = tokenizer.BosId >= 0 ? tokenizer.TokenText(tokenizer.BosId) : "",
+            EosToken = tokenizer.EosId >= 0 ? tokenizer.TokenText(tokenizer.EosId) : "",
+        });
+        return tokenizer.Encode(rendered, addSpecial: false, parseSpecial: true);
+    }
+
+    public Proposal Propose(UnderstandingInput input, CancellationToken cancellation = default)
+    {
+        var tokenizer = _session.Model.Tokenizer;
+        var prompt = PromptTokens(input);
+        if (prompt.Length + 8 >= _session.ContextLength)
+        {
+            throw new InvalidOperationException($"the prompt has {prompt.Length} tokens; the model's context holds {_session.ContextLength}");
+        }
+        // The grammar depends on which devices exist, not on their states: rebuild only when the ids change.
+        string key = string.Join(',', input.Devices.Select(d => d.EntityId));
+        if (key != _grammarKey)
+        {
+            _grammar = new JsonRecognizer(ToolCatalog.AnswerGrammar(input.Devices), ToolCatalog.AnswerGrammarOptions);
+            _grammarKey = key;
+        }
+        var mask = new GrammarMask(_grammar!, TokenTrie.For(tokenizer));
+        EvaluatePrompt(prompt);
+
+        var sampler = new SamplerChain(new SamplingOptions { Temperature = 0, RepeatPenalty = 1f, TopK = 0, TopP = 1f, MinP = 0f }, _session.Model.Config.VocabSize) { Mask = mask };
+        var generated = new List<int>();
+        Span<int> one = stackalloc int[1];
+        while (generated.Count < MaxTokens && !mask.IsFinished && _session.Cache.Length < _session.ContextLength)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            int next = sampler.Sample(_session.Logits);
+            if (tokenizer.IsEndOfGeneration(next))
+            {
+                break;
+            }
+            sampler.Accept(next);
+            generated.Add(next);
+            one[0] = next;
+            _session.Append(one);
+            _cached.Add(next);
+        }
+        LastMaskTime = mask.MaskTime;
+        LastMaskCount = mask.MaskCount;
+        string text = Encoding.UTF8.GetString(mask.Output);
+        bool complete = mask.IsComplete || mask.IsFinished;
+        return Parse(text, complete, generated.Count);
+    }
+
+    /// <summary>Evaluates the prompt, reusing the cached prefix it shares with the last sequence.</summary>
+    private void EvaluatePrompt(int[] prompt)
+    {
+        int common = 0;
+        while (common < _cached.Count && common < prompt.Length && _cached[common] == prompt[common])
+        {
+            common++;
+        }
+        // At least the last prompt token is evaluated, to get its logits.
+        common = Math.Min(common, prompt.Length - 1);
+        _session.Cache.Length = common;
+        _cached.RemoveRange(common, _cached.Count - common);
+        _session.Append(prompt.AsSpan(common));
+        _cached.AddRange(prompt.AsSpan(common));
+        LastEvaluatedPromptTokens = prompt.Length - common;
+    }
+
+    /// <summary>Reads an answer; an incomplete one (token limit) yields no calls and is marked invalid.</summary>
+    public static Proposal Parse(string text, bool complete, int tokens)
+    {
+        if (!complete)
+        {
+            return new Proposal([], "Sorry, I could not work out what to do.", text, SchemaValid: false, tokens);
+        }
+        try
+        {
+            var root = JsonNode.Parse(text) as JsonObject;
+            var calls = (root?["tool_calls"] as JsonArray ?? []).Select(ToolCall.FromJson).OfType<ToolCall>().ToList();
+            string reply = root?["reply"]?.GetValue<string>() ?? "";
+            return new Proposal(calls, reply, text, SchemaValid: root is not null, tokens);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            return new Proposal([], "Sorry, I could not work out what to do.", text, SchemaValid: false, tokens);
+        }
+    }
+
+    public void Dispose() => _session.Dispose();
+}

@@ -1,0 +1,286 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using EdgeAgent.Agents;
+using EdgeAgent.Agents.Dataset;
+using EdgeAgent.Agents.Decision;
+using EdgeAgent.Agents.Demo;
+using EdgeAgent.Agents.Devices;
+using EdgeAgent.Agents.Evaluation;
+using EdgeAgent.Agents.Execution;
+using EdgeAgent.Agents.Memory;
+using EdgeAgent.Agents.Perception;
+using EdgeAgent.Agents.Tools;
+using EdgeAgent.Agents.Understanding;
+using EdgeAgent.Inference.Constraints;
+
+namespace EdgeAgent.Cli.Commands;
+
+/// <summary><c>edgeagent agent devices|ask|dataset|eval</c> and <c>edgeagent demo</c> (docs/cli.md → Agents).</summary>
+internal static class AgentCommands
+{
+    public static Command Create()
+    {
+        var agent = new Command("agent", "The home agent: list devices and tools, ask for something, make and score tool-call datasets.")
+        {
+            Devices(), Ask(), DatasetCommand(), Eval(),
+        };
+        return agent;
+    }
+
+    private static Option<string?> HomeOption() => new("--home") { Description = "HOME.json with the devices (default: the built-in demo home)." };
+
+    private static Option<string?> ModelOption() => new("--model", "-m")
+    {
+        Description = "Instruct GGUF model for understanding (ChatML/Llama 3 templates). Without it, a rule-based fallback (not a language model) is used.",
+    };
+
+    internal static List<Device> LoadHome(string? path)
+    {
+        try
+        {
+            return path is null ? DemoHome.Create() : HomeFile.Load(path);
+        }
+        catch (HomeFormatException e)
+        {
+            throw new UserErrorException(e.Message);
+        }
+    }
+
+    internal static IUnderstanding OpenUnderstanding(string? model, int threads)
+    {
+        if (model is null)
+        {
+            Console.Error.WriteLine($"[understanding: {RuleBasedUnderstanding.Label}; give --model for a language model]");
+            return new RuleBasedUnderstanding();
+        }
+        return LlmUnderstanding.Open(model, threads);
+    }
+
+    private static Command Devices()
+    {
+        var home = HomeOption();
+        var json = CommonOptions.Json();
+        var cmd = new Command("devices", "List the home's devices and the tools the agent can call on them.") { home, json };
+        cmd.SetAction(r => CliRunner.Run(() =>
+        {
+            var devices = LoadHome(r.GetValue(home));
+            var tools = ToolCatalog.Available(devices).ToList();
+            if (r.GetValue(json))
+            {
+                CliRunner.WriteJson(new JsonObject
+                {
+                    ["devices"] = new JsonArray(devices.Select(d => (JsonNode)new JsonObject
+                    {
+                        ["entity_id"] = d.EntityId, ["name"] = d.Name, ["area"] = d.Area, ["domain"] = d.Domain,
+                        ["state"] = d.State, ["attributes"] = d.Attributes.DeepClone(),
+                    }).ToArray()),
+                    ["tools"] = new JsonArray(tools.Select(t => (JsonNode)new JsonObject
+                    {
+                        ["name"] = t.Tool.Name, ["description"] = t.Tool.Description,
+                        ["parameters"] = ToolCatalog.ParametersSchema(t.Tool, t.Entities),
+                    }).ToArray()),
+                });
+                return 0;
+            }
+            foreach (var area in devices.GroupBy(d => d.Area))
+            {
+                Console.Out.WriteLine($"{(area.Key.Length > 0 ? area.Key : "(no area)")}:");
+                foreach (var d in area)
+                {
+                    Console.Out.WriteLine($"  {d.EntityId,-34} {d.Name,-30} {DeviceCommands.Describe(d)}");
+                }
+            }
+            Console.Out.WriteLine("Tools: " + string.Join(", ", tools.Select(t => t.Tool.Name)));
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static Command Ask()
+    {
+        var home = HomeOption();
+        var model = ModelOption();
+        var dryRun = new Option<bool>("--dry-run") { Description = "Decide but do not execute." };
+        var confirm = new Option<bool>("--confirm") { Description = "Confirm sensitive actions (lock.unlock) asked for in this command." };
+        var memoryPath = new Option<string?>("--memory") { Description = "SQLite file for events, decisions and results (default: not kept)." };
+        var threads = CommonOptions.Threads();
+        var json = CommonOptions.Json();
+        var command = new Argument<string>("COMMAND") { Description = "What to do, in words." };
+        var cmd = new Command("ask", "Ask the agent to do something; prints the tool calls, what the policy blocked and the reply.")
+        {
+            home, model, dryRun, confirm, memoryPath, threads, json, command,
+        };
+        cmd.SetAction(r => CliRunner.Run(() =>
+        {
+            string text = r.GetValue(command) ?? "";
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                throw new UserErrorException("the command is empty");
+            }
+            var devices = LoadHome(r.GetValue(home));
+            var registry = new DeviceRegistry(devices);
+            var understanding = OpenUnderstanding(r.GetValue(model), r.GetValue(threads));
+            try
+            {
+                using var memory = new AgentMemory(r.GetValue(memoryPath) ?? ":memory:");
+                var notes = new List<string>();
+                var loop = new AgentLoop(registry, understanding, new Policy(registry), new LocalExecutor(registry, new NoteSink(notes)),
+                    memory, TimeProvider.System, new MemoryLog(line => Console.Error.WriteLine(line)));
+                // Warm up (load, JIT, vocabulary trie, cached system prompt) so latency is the warm model's.
+                understanding.Propose(new UnderstandingInput(registry.Devices, [], "hello"));
+                var turn = loop.HandleAsync(Observation.Command(DateTimeOffset.UtcNow, text, r.GetValue(confirm)), r.GetValue(dryRun), CancellationToken.None)
+                    .GetAwaiter().GetResult();
+                if (r.GetValue(json))
+                {
+                    CliRunner.WriteJson(TurnJson(turn));
+                }
+                else
+                {
+                    var log = new MemoryLog(line => Console.Out.WriteLine(line));
+                    DemoRunner.LogTurn(turn, log);
+                    Console.Out.WriteLine($"reply: {turn.Proposal.Reply}");
+                    Console.Out.WriteLine(r.GetValue(dryRun) ? "(dry run: nothing executed)" : turn.Executed ? "(executed on the in-process simulated home)" : "(nothing executed)");
+                }
+            }
+            finally
+            {
+                (understanding as IDisposable)?.Dispose();
+            }
+            return 0;
+        }));
+        return cmd;
+    }
+
+    internal static JsonObject TurnJson(AgentTurn turn) => new()
+    {
+        ["tool_calls"] = new JsonArray(turn.Calls.Select(c => (JsonNode)c.Call.ToJson()).ToArray()),
+        ["reply"] = turn.Proposal.Reply,
+        ["blocked"] = new JsonArray(turn.Blocked.Select(c => (JsonNode)new JsonObject
+        {
+            ["name"] = c.Call.Name, ["arguments"] = c.Call.Arguments.DeepClone(), ["reason"] = c.Decision.Reason,
+        }).ToArray()),
+        ["executed"] = turn.Executed,
+        ["latency_ms"] = Math.Round(turn.LatencyMs, 3),
+        ["understanding"] = turn.Understanding,
+    };
+
+    private sealed class NoteSink(List<string> notes) : IAgentLogSink
+    {
+        public void Notify(string message) => notes.Add(message);
+    }
+
+    private static Command DatasetCommand()
+    {
+        var split = new Option<string>("--split") { Description = "train or eval (held-out templates and names).", DefaultValueFactory = _ => "train" };
+        var count = new Option<int>("--count") { Description = "Examples to generate.", DefaultValueFactory = _ => 1000, Validators = { r => CommonOptions.Positive(r, "--count") } };
+        var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1 };
+        var format = new Option<string>("--format") { Description = "jsonl (examples with homes, for eval) or text (ChatML training corpus, one example per chat).", DefaultValueFactory = _ => "jsonl" };
+        var output = new Option<string>("--output", "-o") { Description = "Output file.", Required = true };
+        var cmd = new Command("dataset", "Generate synthetic tool-call examples: random homes, phrasings, multi-action, numeric, no-tool requests.")
+        {
+            split, count, seed, format, output,
+        };
+        cmd.SetAction(r => CliRunner.Run(() =>
+        {
+            string fmt = r.GetValue(format)!;
+            if (fmt is not ("jsonl" or "text"))
+            {
+                throw new UserErrorException("--format must be jsonl or text");
+            }
+            var generator = new DatasetGenerator(TemplateSet.Load(r.GetValue(split)!), r.GetValue(seed));
+            using var w = new StreamWriter(r.GetValue(output)!, false, new System.Text.UTF8Encoding(false));
+            int n = 0;
+            foreach (var ex in generator.Generate(r.GetValue(count)))
+            {
+                w.Write(fmt == "jsonl" ? ex.ToJson().ToJsonString(JsonText.Options) + "\n" : ex.ChatText() + "\n");
+                n++;
+            }
+            Console.Error.WriteLine($"wrote {n} {r.GetValue(split)} examples to {r.GetValue(output)}");
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static Command Eval()
+    {
+        var model = ModelOption();
+        var set = new Option<string?>("--set") { Description = "JSONL examples (default: generate from the held-out eval templates with --count and --seed)." };
+        var count = new Option<int>("--count") { Description = "Examples to generate when no --set is given.", DefaultValueFactory = _ => 200 };
+        var seed = new Option<int>("--seed") { Description = "Seed when generating.", DefaultValueFactory = _ => 7 };
+        var threads = CommonOptions.Threads();
+        var json = CommonOptions.Json();
+        var cmd = new Command("eval", "Score tool-call understanding: exact calls per tool and request type, schema validity, entities outside the home, latency.")
+        {
+            model, set, count, seed, threads, json,
+        };
+        cmd.SetAction(r => CliRunner.Run(() =>
+        {
+            List<DatasetExample> examples;
+            if (r.GetValue(set) is { } path)
+            {
+                examples = [];
+                int line = 0;
+                foreach (var l in File.Exists(path) ? File.ReadLines(path) : throw new UserErrorException($"file not found: {path}"))
+                {
+                    line++;
+                    if (string.IsNullOrWhiteSpace(l))
+                    {
+                        continue;
+                    }
+                    try
+                    {
+                        examples.Add(DatasetExample.FromJson(JsonNode.Parse(l) as JsonObject ?? throw new UserErrorException($"{path}:{line}: not a JSON object")));
+                    }
+                    catch (Exception e) when (e is System.Text.Json.JsonException or HomeFormatException)
+                    {
+                        throw new UserErrorException($"{path}:{line}: {e.Message}");
+                    }
+                }
+            }
+            else
+            {
+                examples = new DatasetGenerator(TemplateSet.Load("eval"), r.GetValue(seed)).Generate(r.GetValue(count)).ToList();
+            }
+            var understanding = OpenUnderstanding(r.GetValue(model), r.GetValue(threads));
+            try
+            {
+                var report = ToolCallEvaluator.Evaluate(understanding, examples);
+                if (r.GetValue(json))
+                {
+                    CliRunner.WriteJson(new JsonObject
+                    {
+                        ["understanding"] = report.Understanding, ["examples"] = report.Examples,
+                        ["exact_accuracy"] = report.ExactAccuracy, ["schema_valid_rate"] = report.SchemaValidRate,
+                        ["entities_outside_home"] = report.EntitiesOutsideHome,
+                        ["p50_latency_ms"] = report.P50LatencyMs, ["p95_latency_ms"] = report.P95LatencyMs,
+                        ["per_tool"] = Tallies(report.PerTool), ["per_type"] = Tallies(report.PerType),
+                    });
+                }
+                else
+                {
+                    Console.Out.Write(report.ToMarkdown());
+                    foreach (var f in report.Failures.Take(10))
+                    {
+                        Console.Error.WriteLine("miss: " + f);
+                    }
+                }
+            }
+            finally
+            {
+                (understanding as IDisposable)?.Dispose();
+            }
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static JsonObject Tallies(IReadOnlyDictionary<string, Tally> t)
+    {
+        var o = new JsonObject();
+        foreach (var (k, v) in t.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            o[k] = new JsonObject { ["examples"] = v.Count, ["exact_accuracy"] = v.Accuracy };
+        }
+        return o;
+    }
+}

@@ -1,0 +1,125 @@
+using System.Text.Json;
+using EdgeAgent.Inference.Model;
+
+namespace EdgeAgent.Cli.Tests;
+
+public sealed class AgentCommandTests
+{
+    private static readonly Lazy<string> RandomModelPath = new(() =>
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"edgeagent-cli-agent-random-{Environment.ProcessId}.gguf");
+        RandomModel.Write(path, new RandomModelShape("llama", Dim: 32, Layers: 1, Heads: 2, KvHeads: 1, FfnDim: 64, VocabSize: 300, ContextLength: 4096), seed: 3);
+        return path;
+    });
+
+    private static JsonElement Json(CliProcess.Result r)
+    {
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        return JsonDocument.Parse(r.Stdout).RootElement;
+    }
+
+    private static void UserError(CliProcess.Result r, string message)
+    {
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal("", r.Stdout);
+        Assert.StartsWith("edgeagent: error: ", r.Stderr.Trim().Split('\n')[^1]);
+        Assert.Contains(message, r.Stderr);
+    }
+
+    [Fact]
+    public void Devices_lists_devices_and_live_tool_schemas()
+    {
+        var j = Json(CliProcess.Run("agent", "devices", "--json"));
+        var kitchen = j.GetProperty("devices").EnumerateArray().First(d => d.GetProperty("entity_id").GetString() == "light.kitchen");
+        Assert.Equal(["entity_id", "name", "area", "domain", "state", "attributes"], kitchen.EnumerateObject().Select(p => p.Name));
+        var turnOn = j.GetProperty("tools").EnumerateArray().First(t => t.GetProperty("name").GetString() == "light.turn_on");
+        var ids = turnOn.GetProperty("parameters").GetProperty("properties").GetProperty("entity_id").GetProperty("enum").EnumerateArray().Select(e => e.GetString());
+        Assert.Contains("light.porch", ids);
+        Assert.DoesNotContain("lock.front_door", ids);
+    }
+
+    [Fact]
+    public void Ask_prints_the_contract_fields_and_blocks_an_unconfirmed_unlock()
+    {
+        var j = Json(CliProcess.Run("agent", "ask", "--json", "turn off the porch light and unlock the front door"));
+        Assert.Equal(["tool_calls", "reply", "blocked", "executed", "latency_ms", "understanding"], j.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["light.turn_off", "lock.unlock"], j.GetProperty("tool_calls").EnumerateArray().Select(c => c.GetProperty("name").GetString()));
+        var blocked = Assert.Single(j.GetProperty("blocked").EnumerateArray());
+        Assert.Equal("lock.unlock", blocked.GetProperty("name").GetString());
+        Assert.Contains("confirm", blocked.GetProperty("reason").GetString());
+        Assert.True(j.GetProperty("executed").GetBoolean());
+        Assert.True(j.GetProperty("latency_ms").GetDouble() >= 0);
+        Assert.Contains("not a language model", j.GetProperty("understanding").GetString());
+
+        var confirmed = Json(CliProcess.Run("agent", "ask", "--json", "--confirm", "--dry-run", "unlock the front door"));
+        Assert.Empty(confirmed.GetProperty("blocked").EnumerateArray());
+        Assert.False(confirmed.GetProperty("executed").GetBoolean());
+    }
+
+    [Fact]
+    public void Ask_with_a_random_weight_model_gives_valid_calls()
+    {
+        var j = Json(CliProcess.Run("agent", "ask", "--json", "--dry-run", "--threads", "1", "--model", RandomModelPath.Value, "turn on the kitchen light"));
+        Assert.StartsWith("llm:", j.GetProperty("understanding").GetString());
+        var entities = Json(CliProcess.Run("agent", "devices", "--json")).GetProperty("devices").EnumerateArray().Select(d => d.GetProperty("entity_id").GetString()).ToHashSet();
+        foreach (var call in j.GetProperty("tool_calls").EnumerateArray())
+        {
+            if (call.GetProperty("arguments").TryGetProperty("entity_id", out var id))
+            {
+                Assert.Contains(id.GetString(), entities);
+            }
+        }
+        Assert.False(j.GetProperty("executed").GetBoolean());
+    }
+
+    [Fact]
+    public void Bad_input_gives_one_line_errors()
+    {
+        UserError(CliProcess.Run("agent", "ask", "  "), "the command is empty");
+        UserError(CliProcess.Run("agent", "ask", "--home", "/nonexistent/HOME.json", "hi"), "home file not found");
+        string dir = Path.Combine(Path.GetTempPath(), $"edgeagent-home-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "dup.json"), """{"devices":[{"entity_id":"light.a"},{"entity_id":"light.a"}]}""");
+            File.WriteAllText(Path.Combine(dir, "bad.json"), """{"devices":[""");
+            File.WriteAllText(Path.Combine(dir, "schema.json"), """{"type":"string","pattern":"x"}""");
+            UserError(CliProcess.Run("agent", "devices", "--home", Path.Combine(dir, "dup.json")), "duplicate entity_id 'light.a'");
+            UserError(CliProcess.Run("agent", "ask", "--home", Path.Combine(dir, "bad.json"), "hi"), "not valid JSON");
+            UserError(CliProcess.Run("run", "-m", RandomModelPath.Value, "-p", "x", "--json-schema", Path.Combine(dir, "schema.json")), "'pattern' is not supported");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Run_with_a_json_schema_emits_valid_json_even_from_random_weights()
+    {
+        string schema = Path.Combine(Path.GetTempPath(), $"edgeagent-schema-{Guid.NewGuid():N}.json");
+        File.WriteAllText(schema, """{"type":"object","properties":{"n":{"type":"integer","minimum":1,"maximum":9},"s":{"type":"string","maxLength":5}},"required":["n","s"]}""");
+        try
+        {
+            var j = Json(CliProcess.Run("run", "-m", RandomModelPath.Value, "-p", "JSON:", "--json-schema", schema, "--temperature", "1", "--seed", "4", "-n", "200", "--json"));
+            Assert.Equal("stop", j.GetProperty("finish_reason").GetString());
+            var doc = JsonDocument.Parse(j.GetProperty("text").GetString()!).RootElement;
+            Assert.InRange(doc.GetProperty("n").GetInt32(), 1, 9);
+            Assert.True(doc.GetProperty("s").GetString()!.Length <= 5);
+        }
+        finally
+        {
+            File.Delete(schema);
+        }
+    }
+
+    [Fact]
+    public void Demo_short_mode_reaches_the_expected_states()
+    {
+        string db = Path.Combine(Path.GetTempPath(), $"edgeagent-demo-cli-{Guid.NewGuid():N}.db");
+        var j = Json(CliProcess.Run("demo", "--minutes", "0", "--json", "--memory", db));
+        Assert.True(j.GetProperty("expected_states_reached").GetBoolean(), j.GetProperty("mismatches").ToString());
+        Assert.Equal("locked", j.GetProperty("states").GetProperty("lock.front_door").GetString());
+        Assert.Contains("[17:30]", CliProcess.Run("demo", "--minutes", "0", "--memory", db).Stderr);
+    }
+}
