@@ -16,6 +16,10 @@ public static class Program
             BenchCommand.Create(),
             PerplexityCommand.Create(),
             InfoCommand.Create(),
+            QuantizeCommand.Create(),
+            PruneCommand.Create(),
+            DistillCommand.Create(),
+            EvalCommand.Create(),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
