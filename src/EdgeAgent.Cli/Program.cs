@@ -18,6 +18,10 @@ public static class Program
             InfoCommand.Create(),
             AgentCommands.Create(),
             DemoCommand.Create(),
+            QuantizeCommand.Create(),
+            PruneCommand.Create(),
+            DistillCommand.Create(),
+            EvalCommand.Create(),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -2,8 +2,8 @@ namespace EdgeAgent.Tensors.Quants;
 
 /// <summary>
 /// Tensor element types, with the numeric ids of ggml's <c>enum ggml_type</c> (ggml.h). Ids are part of the
-/// GGUF file format and are never renumbered. EdgeAgent's own formats will take ids from a documented
-/// private range (see docs/formats.md), far above ggml's.
+/// GGUF file format and are never renumbered. EdgeAgent's own formats take ids 1000..1599, far above ggml's
+/// (<see cref="EdgeQuantTypes"/>, docs/formats.md).
 /// </summary>
 public enum GgmlType : uint
 {
@@ -69,7 +69,7 @@ public static class GgmlTypes
         new GgmlTypeLayout(GgmlType.Q6_K, "Q6_K", QK_K, QK_K / 2 + QK_K / 4 + QK_K / 16 + 2),
         new GgmlTypeLayout(GgmlType.Q8_K, "Q8_K", QK_K, 4 + QK_K + QK_K / 16 * 2),
         new GgmlTypeLayout(GgmlType.IQ4_NL, "IQ4_NL", 32, 2 + 16),
-    }.ToDictionary(l => l.Type);
+    }.Concat(EdgeQuantTypes.Layouts()).ToDictionary(l => l.Type);
 
     /// <summary>True when <paramref name="type"/> is a type this engine knows the layout of.</summary>
     public static bool IsKnown(GgmlType type) => Layouts.ContainsKey(type);

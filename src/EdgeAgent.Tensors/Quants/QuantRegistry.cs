@@ -36,18 +36,34 @@ public static class QuantRegistry
 {
     private static readonly QuantTraits?[] Table = Build();
 
+    // EdgeAgent's own formats (docs/formats.md), indexed by id − EdgeQuantTypes.FirstId.
+    private static readonly QuantTraits?[] EdgeTable = BuildEdge();
+
     /// <summary>Traits of <paramref name="type"/>.</summary>
     /// <exception cref="NotSupportedException">No kernels exist for the type.</exception>
     public static QuantTraits Get(GgmlType type) =>
-        (uint)type < (uint)Table.Length && Table[(int)type] is { } t
-            ? t
-            : throw new NotSupportedException($"no kernels for tensor type {type} (id {(uint)type})");
+        Find(type) ?? throw new NotSupportedException($"no kernels for tensor type {type} (id {(uint)type})");
 
     /// <summary>True when kernels exist for <paramref name="type"/>.</summary>
-    public static bool IsSupported(GgmlType type) => (uint)type < (uint)Table.Length && Table[(int)type] is not null;
+    public static bool IsSupported(GgmlType type) => Find(type) is not null;
 
     /// <summary>All supported types.</summary>
-    public static IEnumerable<QuantTraits> All => Table.Where(t => t is not null)!;
+    public static IEnumerable<QuantTraits> All => Table.Concat(EdgeTable).Where(t => t is not null)!;
+
+    private static QuantTraits? Find(GgmlType type) =>
+        (uint)type < (uint)Table.Length ? Table[(int)type]
+        : (uint)type - EdgeQuantTypes.FirstId < (uint)EdgeTable.Length ? EdgeTable[(int)((uint)type - EdgeQuantTypes.FirstId)]
+        : null;
+
+    private static QuantTraits?[] BuildEdge()
+    {
+        var table = new QuantTraits?[EdgeQuantTypes.EndId - EdgeQuantTypes.FirstId];
+        foreach (var t in EdgeQuantTypes.Traits())
+        {
+            table[(int)((uint)t.Type - EdgeQuantTypes.FirstId)] = t;
+        }
+        return table;
+    }
 
     private static QuantTraits?[] Build()
     {
