@@ -16,6 +16,8 @@ public static class Program
             BenchCommand.Create(),
             PerplexityCommand.Create(),
             InfoCommand.Create(),
+            TokenizerTrainCommand.Create(),
+            TrainCommand.Create(),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

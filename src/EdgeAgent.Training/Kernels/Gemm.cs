@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using EdgeAgent.Tensors.Threading;
 
 namespace EdgeAgent.Training.Kernels;
@@ -30,7 +31,7 @@ public sealed unsafe class Gemm
 
     // Current job (read by pool threads).
     private float* _a, _b, _c;
-    private int _lda, _ldb, _ldc, _m, _n, _k, _tilesN;
+    private int _lda, _ldb, _ldc, _m, _n, _k, _tilesM;
     private bool _accumulate;
     private float[]? _tSrc, _tDst;
     private int _tRows, _tCols, _tLds, _tLdd, _tOff;
@@ -67,8 +68,8 @@ public sealed unsafe class Gemm
                 _n = n;
                 _k = k;
                 _accumulate = accumulate;
-                _tilesN = (n + TileN - 1) / TileN;
-                int tiles = (m + TileM - 1) / TileM * _tilesN;
+                _tilesM = (m + TileM - 1) / TileM;
+                int tiles = _tilesM * ((n + TileN - 1) / TileN);
                 _pool.For(tiles, 1, _floatBody);
                 _a = _b = _c = null;
             }
@@ -123,39 +124,116 @@ public sealed unsafe class Gemm
             _tLds = lds;
             _tLdd = ldd;
             _tOff = srcOffset;
-            _pool.For((rows + 31) / 32, 1, _transposeBody);
+            _pool.For((rows + 63) / 64, 1, _transposeBody);
             _tSrc = _tDst = null;
             return;
         }
-        for (int i = 0; i < rows; i++)
+        TransposeSerial<T>(src.AsSpan(srcOffset), lds, dst, ldd, rows, cols);
+    }
+
+    /// <summary>Single-threaded transpose: dst (cols×rows, stride ldd) = src (rows×cols, stride lds)ᵀ.</summary>
+    public static void TransposeSerial<T>(ReadOnlySpan<T> src, int lds, Span<T> dst, int ldd, int rows, int cols) where T : unmanaged
+    {
+        if (rows <= 0 || cols <= 0)
         {
-            for (int j = 0; j < cols; j++)
+            return;
+        }
+        if ((long)(rows - 1) * lds + cols > src.Length || (long)(cols - 1) * ldd + rows > dst.Length)
+        {
+            throw new ArgumentException("transpose operands are too small");
+        }
+        fixed (T* ps = src, pd = dst)
+        {
+            if (typeof(T) == typeof(float))
             {
-                dst[j * ldd + i] = src[srcOffset + i * lds + j];
+                TransposeFloat((float*)ps, lds, (float*)pd, ldd, rows, cols);
+                return;
+            }
+            for (int i = 0; i < rows; i++)
+            {
+                for (int j = 0; j < cols; j++)
+                {
+                    pd[(long)j * ldd + i] = ps[(long)i * lds + j];
+                }
             }
         }
     }
 
     private void TransposeRows(int start, int end)
     {
-        var src = _tSrc!;
-        var dst = _tDst!;
-        int rows = _tRows, cols = _tCols, lds = _tLds, ldd = _tLdd, off = _tOff;
-        for (int i0 = start * 32; i0 < Math.Min(rows, end * 32); i0 += 32)
+        fixed (float* ps = _tSrc, pd = _tDst)
         {
-            int i1 = Math.Min(rows, i0 + 32);
-            for (int j0 = 0; j0 < cols; j0 += 32)
+            int r0 = start * 64, r1 = Math.Min(_tRows, end * 64);
+            TransposeFloat(ps + _tOff + (long)r0 * _tLds, _tLds, pd + r0, _tLdd, r1 - r0, _tCols);
+        }
+    }
+
+    /// <summary>8×8 blocks through registers (unpack, shuffle, lane permute: the classic AVX transpose), edges scalar.</summary>
+    private static void TransposeFloat(float* src, int lds, float* dst, int ldd, int rows, int cols)
+    {
+        int i = 0;
+        if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+        {
+            for (; i + 8 <= rows; i += 8)
             {
-                int j1 = Math.Min(cols, j0 + 32);
-                for (int i = i0; i < i1; i++)
+                int j = 0;
+                for (; j + 8 <= cols; j += 8)
                 {
-                    for (int j = j0; j < j1; j++)
+                    Transpose8x8(src + (long)i * lds + j, lds, dst + (long)j * ldd + i, ldd);
+                }
+                for (; j < cols; j++)
+                {
+                    for (int r = i; r < i + 8; r++)
                     {
-                        dst[j * ldd + i] = src[off + i * lds + j];
+                        dst[(long)j * ldd + r] = src[(long)r * lds + j];
                     }
                 }
             }
         }
+        for (; i < rows; i++)
+        {
+            for (int j = 0; j < cols; j++)
+            {
+                dst[(long)j * ldd + i] = src[(long)i * lds + j];
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* s, int lds, float* d, int ldd)
+    {
+        var r0 = Vector256.Load(s);
+        var r1 = Vector256.Load(s + lds);
+        var r2 = Vector256.Load(s + 2 * lds);
+        var r3 = Vector256.Load(s + 3 * lds);
+        var r4 = Vector256.Load(s + 4 * lds);
+        var r5 = Vector256.Load(s + 5 * lds);
+        var r6 = Vector256.Load(s + 6 * lds);
+        var r7 = Vector256.Load(s + 7 * lds);
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44);
+        var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44);
+        var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Permute2x128(u0, u4, 0x20).Store(d);
+        Avx.Permute2x128(u1, u5, 0x20).Store(d + ldd);
+        Avx.Permute2x128(u2, u6, 0x20).Store(d + 2 * ldd);
+        Avx.Permute2x128(u3, u7, 0x20).Store(d + 3 * ldd);
+        Avx.Permute2x128(u0, u4, 0x31).Store(d + 4 * ldd);
+        Avx.Permute2x128(u1, u5, 0x31).Store(d + 5 * ldd);
+        Avx.Permute2x128(u2, u6, 0x31).Store(d + 6 * ldd);
+        Avx.Permute2x128(u3, u7, 0x31).Store(d + 7 * ldd);
     }
 
     private static void CheckShapes(int aLen, int lda, int bLen, int ldb, int cLen, int ldc, int m, int n, int k)
@@ -188,7 +266,8 @@ public sealed unsafe class Gemm
     {
         for (int t = start; t < end; t++)
         {
-            int i0 = t / _tilesN * TileM, j0 = t % _tilesN * TileN;
+            // Column tiles outermost: consecutive tiles share one 128-row strip of B (kept in L2) while strips of A stream.
+            int i0 = t % _tilesM * TileM, j0 = t / _tilesM * TileN;
             FloatTile(_a, _lda, _b, _ldb, _c, _ldc, i0, Math.Min(_m, i0 + TileM), j0, Math.Min(_n, j0 + TileN), _k, _accumulate);
         }
     }

@@ -95,18 +95,8 @@ public static class CausalAttentionOp
         }
     }
 
-    /// <summary>dst (cols × rows, stride ldd) = src (rows × cols, stride lds)ᵀ.</summary>
-    private static void Transpose<T>(ReadOnlySpan<T> src, int lds, Span<T> dst, int ldd, int rows, int cols)
-    {
-        for (int i = 0; i < rows; i++)
-        {
-            var row = src.Slice(i * lds, cols);
-            for (int j = 0; j < cols; j++)
-            {
-                dst[j * ldd + i] = row[j];
-            }
-        }
-    }
+    private static void Transpose<T>(ReadOnlySpan<T> src, int lds, Span<T> dst, int ldd, int rows, int cols) where T : unmanaged =>
+        Gemm.TransposeSerial(src, lds, dst, ldd, rows, cols);
 
     /// <summary>Per-thread scratch buffers, grown once and then reused (no allocation per step after warm-up).</summary>
     private static class Scratch<T>
