@@ -12,6 +12,10 @@ namespace EdgeAgent.Training.Ops;
 /// </summary>
 public static class CausalAttentionOp
 {
+    /// <summary>Rows per causal strip: a multiple of the GEMM's 4×4 tile and 8-wide vectors, so truncating a strip's
+    /// columns or sum at the diagonal keeps every computed number bit-identical to the full product.</summary>
+    private const int CausalStrip = 16;
+
     /// <summary>Forward for sequence <paramref name="b"/>, query head <paramref name="h"/>.</summary>
     public static void Forward<T>(ReadOnlySpan<T> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v, Span<T> probs, Span<T> o,
         int b, int h, int seqLen, int heads, int kvHeads, int headDim)
@@ -24,7 +28,13 @@ public static class CausalAttentionOp
         var p = probs.Slice((b * heads + h) * s * s, s * s);
         T scale = T.One / T.Sqrt(T.CreateChecked(hd));
         // scores = Q·Kᵀ                                                   (S, S)
-        Gemm.ABtSerial(qh, qd, kh, kd, p, s, s, s, hd, accumulate: false);
+        // Causal: a strip of rows [i0, i0+16) needs only keys 0..i0+15 (the skipped entries are masked below, and
+        // the computed ones are bit-identical to a full product: same kernel, same order).
+        for (int i0 = 0; i0 < s; i0 += CausalStrip)
+        {
+            int rows = Math.Min(CausalStrip, s - i0);
+            Gemm.ABtSerial(qh[(i0 * qd)..], qd, kh, kd, p[(i0 * s)..], s, rows, i0 + rows, hd, accumulate: false);
+        }
         // P = softmax(scores·scale, causal): row t sees positions 0..t
         for (int t = 0; t < s; t++)
         {
@@ -39,7 +49,13 @@ public static class CausalAttentionOp
         // O = P·V = P·(Vᵀ)ᵀ                                               (S, Hd)
         var vt = Scratch<T>.Get(0, hd * s);
         Transpose(vh, kd, vt, s, s, hd);
-        Gemm.ABtSerial<T>(p, s, vt, s, o[(b * s * qd + h * hd)..], qd, s, hd, s, accumulate: false);
+        // Row strip [i0, i0+16) of P is zero past column i0+15: the sum stops there (adding exact zeros changes nothing).
+        var oh = o[(b * s * qd + h * hd)..];
+        for (int i0 = 0; i0 < s; i0 += CausalStrip)
+        {
+            int rows = Math.Min(CausalStrip, s - i0);
+            Gemm.ABtSerial<T>(p[(i0 * s)..], s, vt, s, oh[(i0 * qd)..], qd, rows, hd, i0 + rows, accumulate: false);
+        }
     }
 
     /// <summary>
@@ -73,7 +89,11 @@ public static class CausalAttentionOp
             Transpose<T>(p, s, tS, s, s, s);
             Transpose(dOh, qd, xt, s, s, hd);
             Gemm.ABtSerial<T>(tS, s, xt, s, dvh, kd, s, hd, s, accumulate: !first);
-            Gemm.ABtSerial(dOh, qd, vh, kd, dS, s, s, s, hd, accumulate: false);
+            for (int i0 = 0; i0 < s; i0 += CausalStrip)
+            {
+                int rows = Math.Min(CausalStrip, s - i0);
+                Gemm.ABtSerial(dOh[(i0 * qd)..], qd, vh, kd, dS[(i0 * s)..], s, rows, i0 + rows, hd, accumulate: false);
+            }
 
             // forward: P = softmax(scores·scale)   →   dscores = scale · P ⊙ (dP − Σ_p P⊙dP)   (masked entries: P = 0)
             for (int t = 0; t < s; t++)
@@ -88,7 +108,12 @@ public static class CausalAttentionOp
             }
 
             // forward: scores = Q·Kᵀ   →   dQ = dscores·K = dscores·(Kᵀ)ᵀ,   dK += dscoresᵀ·Q
-            Gemm.ABtSerial<T>(dS, s, kt, s, dq[(b * s * qd + h * hd)..], qd, s, hd, s, accumulate: false);
+            var dqh = dq[(b * s * qd + h * hd)..];
+            for (int i0 = 0; i0 < s; i0 += CausalStrip)
+            {
+                int rows = Math.Min(CausalStrip, s - i0);
+                Gemm.ABtSerial<T>(dS[(i0 * s)..], s, kt, s, dqh[(i0 * qd)..], qd, rows, hd, i0 + rows, accumulate: false);
+            }
             Transpose<T>(dS, s, tS, s, s, s);
             Transpose(qh, qd, xt, s, s, hd);
             Gemm.ABtSerial<T>(tS, s, xt, s, dkh, kd, s, hd, s, accumulate: !first);
