@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using EdgeAgent.Inference.Evaluation;
 using EdgeAgent.Inference.Generation;
 using EdgeAgent.Inference.Tests.LlamaCpp;
@@ -9,7 +10,7 @@ namespace EdgeAgent.Training.Tests;
 
 /// <summary>A model we train is a standard llama GGUF: llama.cpp loads it, tokenizes held-out text as we do and scores
 /// it with the same perplexity as our engine and as the trainer's own forward pass.</summary>
-public sealed class LlamaCppAgreementTests
+public sealed class LlamaCppAgreementTests(ITestOutputHelper output)
 {
     [Fact]
     public void TrainedModelLoadsInLlamaCppWithTheSamePerplexity()
@@ -59,6 +60,7 @@ public sealed class LlamaCppAgreementTests
                 }
             }
             double llamaPpl = Math.Exp(nll / (ours.Windows * window));
+            output.WriteLine($"{tokens.Length} tokens, {ours.Windows} windows: engine perplexity {ours.Perplexity:F5}, trainer {Math.Exp(trainerNll):F5}, llama.cpp {llamaPpl:F5} (relative difference {Math.Abs(llamaPpl - ours.Perplexity) / ours.Perplexity:E2})");
             Assert.True(Math.Abs(llamaPpl - ours.Perplexity) / ours.Perplexity < 0.005, $"llama.cpp {llamaPpl} vs ours {ours.Perplexity}");
 
             // And the model learned something: far below the unigram baseline on held-out text.
