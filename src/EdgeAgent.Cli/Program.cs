@@ -22,6 +22,8 @@ public static class Program
             PruneCommand.Create(),
             DistillCommand.Create(),
             EvalCommand.Create(),
+            TokenizerTrainCommand.Create(),
+            TrainCommand.Create(),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

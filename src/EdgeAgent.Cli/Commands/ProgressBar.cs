@@ -9,7 +9,10 @@ internal sealed class ProgressBar(string label)
     private long _lastDraw = -1000;
     private readonly bool _interactive = !Console.IsErrorRedirected;
 
-    public void Report(int done, int total)
+    public void Report(int done, int total) => Report(done, total, null);
+
+    /// <summary>Redraws with <paramref name="status"/> (e.g. loss and speed) after the bar.</summary>
+    public void Report(int done, int total, string? status)
     {
         long now = _clock.ElapsedMilliseconds;
         bool last = done >= total;
@@ -22,7 +25,7 @@ internal sealed class ProgressBar(string label)
         double eta = fraction > 0 ? now / 1000.0 * (1 - fraction) / fraction : 0;
         const int Width = 30;
         int filled = (int)(fraction * Width);
-        string line = $"{label} [{new string('#', filled)}{new string('.', Width - filled)}] {done}/{total} {fraction,6:P1} {now / 1000.0:F0}s elapsed, ~{eta:F0}s left";
+        string line = $"{label} [{new string('#', filled)}{new string('.', Width - filled)}] {done}/{total} {fraction,6:P1} {now / 1000.0:F0}s elapsed, ~{eta:F0}s left{(status is null ? "" : "  " + status)}";
         if (_interactive)
         {
             Console.Error.Write("\r" + line);

@@ -1,0 +1,68 @@
+using EdgeAgent.Training.Model;
+
+namespace EdgeAgent.Training.Data;
+
+/// <summary>
+/// A tokenized corpus cut into training sequences with the perplexity convention of docs/cli.md: every sequence is
+/// BOS followed by S−1 corpus tokens, and position i predicts corpus token i (so what the model learns is exactly
+/// what <c>perplexity --ctx S</c> scores).
+/// </summary>
+public sealed class TokenDataset
+{
+    private readonly int[] _tokens;
+
+    public TokenDataset(int[] tokens, int bos)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        _tokens = tokens;
+        Bos = bos;
+    }
+
+    public int Bos { get; }
+    public int Count => _tokens.Length;
+    public ReadOnlySpan<int> Tokens => _tokens;
+
+    /// <summary>Fills <paramref name="batch"/> random sequences: inputs BOS + tokens[s, s+S−1), targets tokens[s, s+S).</summary>
+    public void SampleBatch(Rng rng, int batch, int seqLen, Span<int> inputs, Span<int> targets)
+    {
+        int maxStart = _tokens.Length - seqLen;
+        if (maxStart < 0)
+        {
+            throw new ArgumentException($"the corpus has {_tokens.Length} tokens, fewer than one sequence of {seqLen}");
+        }
+        for (int b = 0; b < batch; b++)
+        {
+            int s = rng.NextInt(maxStart + 1);
+            var inp = inputs.Slice(b * seqLen, seqLen);
+            inp[0] = Bos;
+            _tokens.AsSpan(s, seqLen - 1).CopyTo(inp[1..]);
+            _tokens.AsSpan(s, seqLen).CopyTo(targets.Slice(b * seqLen, seqLen));
+        }
+    }
+
+    /// <summary>Number of non-overlapping evaluation windows of S−1 tokens (a short tail is dropped, as in perplexity).</summary>
+    public int EvalWindows(int seqLen) => _tokens.Length / (seqLen - 1);
+
+    /// <summary>Fills rows with evaluation windows [first, first+batch): BOS + window, the last position unscored;
+    /// rows past the last window are padding with every target ignored.</summary>
+    public void EvalBatch(int first, int batch, int seqLen, Span<int> inputs, Span<int> targets)
+    {
+        int window = seqLen - 1, windows = EvalWindows(seqLen);
+        for (int b = 0; b < batch; b++)
+        {
+            var inp = inputs.Slice(b * seqLen, seqLen);
+            var tgt = targets.Slice(b * seqLen, seqLen);
+            int w = first + b;
+            if (w >= windows)
+            {
+                inp.Fill(Bos);
+                tgt.Fill(-1);
+                continue;
+            }
+            inp[0] = Bos;
+            _tokens.AsSpan(w * window, window).CopyTo(inp[1..]);
+            _tokens.AsSpan(w * window, window).CopyTo(tgt);
+            tgt[window] = -1;
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using System.Text.Json;
+
+namespace EdgeAgent.Cli.Tests;
+
+public sealed class TrainingCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("ea-train-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Write(string name, string text)
+    {
+        var p = Path.Combine(_dir, name);
+        File.WriteAllText(p, text);
+        return p;
+    }
+
+    private (string Train, string Valid) Corpus()
+    {
+        var text = File.ReadAllText(CliProcess.SharedPath("data", "tinyshakespeare.txt"));
+        return (Write("train.txt", text[..60_000]), Write("valid.txt", text[^6_000..]));
+    }
+
+    [Fact]
+    public void TokenizerTrainThenTrainWritesAModelThatPerplexityReads()
+    {
+        var (train, valid) = Corpus();
+        var tokJson = Path.Combine(_dir, "tok.json");
+        var t = CliProcess.Run("tokenizer-train", "--corpus", train, "--vocab-size", "300", "-o", tokJson, "--json");
+        Assert.True(t.ExitCode == 0, t.Stderr);
+        using (var doc = JsonDocument.Parse(t.Stdout))
+        {
+            Assert.Equal(300, doc.RootElement.GetProperty("vocab_size").GetInt32());
+        }
+
+        var model = Path.Combine(_dir, "m.gguf");
+        var r = CliProcess.Run("train", "--corpus", train, "--valid", valid, "--tokenizer", tokJson, "--dim", "32", "--layers", "2",
+            "--heads", "4", "--kv-heads", "2", "--ffn", "64", "--ctx", "32", "--steps", "12", "--batch", "4", "--threads", "2", "-o", model, "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var train_ = JsonDocument.Parse(r.Stdout);
+        var root = train_.RootElement;
+        Assert.Equal(["steps", "parameters", "train_loss", "valid_loss", "tokens_per_s"], root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(12, root.GetProperty("steps").GetInt32());
+        Assert.True(root.GetProperty("parameters").GetInt64() > 300 * 32);
+        Assert.True(root.GetProperty("tokens_per_s").GetDouble() > 0);
+        double validLoss = root.GetProperty("valid_loss").GetDouble();
+
+        // The GGUF is a normal model for every other command: perplexity with the same windows gives exp(valid_loss).
+        var p = CliProcess.Run("perplexity", "-m", model, "-f", valid, "--ctx", "32", "--json");
+        Assert.True(p.ExitCode == 0, p.Stderr);
+        using var pdoc = JsonDocument.Parse(p.Stdout);
+        Assert.Equal(Math.Exp(validLoss), pdoc.RootElement.GetProperty("perplexity").GetDouble(), 2);
+    }
+
+    [Theory]
+    [InlineData("empty-corpus", "tokenizer-train", "--corpus", "EMPTY", "--vocab-size", "300", "-o", "OUT")]
+    [InlineData("tiny-vocab", "tokenizer-train", "--corpus", "TRAIN", "--vocab-size", "100", "-o", "OUT")]
+    [InlineData("train-empty-corpus", "train", "--corpus", "EMPTY", "--vocab-size", "300", "--dim", "32", "--layers", "1", "--heads", "4", "--ffn", "32", "--steps", "1", "-o", "OUT")]
+    [InlineData("train-tiny-vocab", "train", "--corpus", "TRAIN", "--vocab-size", "255", "--dim", "32", "--layers", "1", "--heads", "4", "--ffn", "32", "--steps", "1", "-o", "OUT")]
+    [InlineData("heads-do-not-divide", "train", "--corpus", "TRAIN", "--vocab-size", "300", "--dim", "30", "--layers", "1", "--heads", "4", "--ffn", "32", "--steps", "1", "-o", "OUT")]
+    [InlineData("kv-heads-do-not-divide", "train", "--corpus", "TRAIN", "--vocab-size", "300", "--dim", "32", "--layers", "1", "--heads", "4", "--kv-heads", "3", "--ffn", "32", "--steps", "1", "-o", "OUT")]
+    [InlineData("unknown-flag", "train", "--corpus", "TRAIN", "--vocab-size", "300", "--dim", "32", "--layers", "1", "--heads", "4", "--ffn", "32", "--steps", "1", "-o", "OUT", "--frobnicate")]
+    [InlineData("missing-corpus", "train", "--corpus", "/nonexistent.txt", "--vocab-size", "300", "--dim", "32", "--layers", "1", "--heads", "4", "--ffn", "32", "--steps", "1", "-o", "OUT")]
+    [InlineData("no-tokenizer", "train", "--corpus", "TRAIN", "--dim", "32", "--layers", "1", "--heads", "4", "--ffn", "32", "--steps", "1", "-o", "OUT")]
+    public void BadInputGivesOneLineAndExitCodeOne(string name, params string[] args)
+    {
+        var (train, _) = Corpus();
+        var empty = Write("empty.txt", "");
+        var fixedArgs = args.Select(a => a switch
+        {
+            "EMPTY" => empty,
+            "TRAIN" => train,
+            "OUT" => Path.Combine(_dir, "out"),
+            _ => a,
+        }).ToArray();
+        var r = CliProcess.Run(fixedArgs);
+        Assert.True(r.ExitCode == 1, $"{name}: exit {r.ExitCode}, stderr: {r.Stderr}");
+        Assert.Equal("", r.Stdout);
+        Assert.StartsWith("edgeagent: error: ", r.Stderr);
+        Assert.DoesNotContain("   at ", r.Stderr);
+        Assert.False(File.Exists(Path.Combine(_dir, "out")));
+    }
+}
