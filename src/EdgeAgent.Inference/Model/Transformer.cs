@@ -126,9 +126,7 @@ public sealed class Transformer
             Trace?.Invoke($"attn_norm-{l}", _xb, T * D);
 
             // q = Wq·xb (+bq), k = Wk·xb (+bk), v = Wv·xb (+bv)      (T, H·Hd), (T, K·Hd), (T, K·Hd)
-            _matmul.Forward(L.Wq, _xb, _q, T, QD);
-            _matmul.Forward(L.Wk, _xb, _k, T, KD);
-            _matmul.Forward(L.Wv, _xb, _v, T, KD);
+            _matmul.Forward(_xb, T, L.Wq, _q, QD, L.Wk, _k, KD, L.Wv, _v, KD);
             for (int t = 0; t < T; t++)
             {
                 var q = _q.AsSpan(t * QD, QD);
@@ -184,8 +182,7 @@ public sealed class Transformer
             {
                 RmsNorm.Apply(_x.AsSpan(t * D, D), L.FfnNorm, _xb.AsSpan(t * D, D), c.RmsEps);
             }
-            _matmul.Forward(L.WGate, _xb, _hb, T, F);
-            _matmul.Forward(L.WUp, _xb, _hb2, T, F);
+            _matmul.Forward(_xb, T, L.WGate, _hb, F, L.WUp, _hb2, F);
             for (int t = 0; t < T; t++)
             {
                 SwiGlu.Apply(_hb.AsSpan(t * F, F), _hb2.AsSpan(t * F, F));
