@@ -1,0 +1,48 @@
+using EdgeAgent.Tensors.Threading;
+
+namespace EdgeAgent.Tensors.Tests.Threading;
+
+public class ComputePoolTests
+{
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void EveryItemRunsExactlyOnceAcrossManyJobs(int threads)
+    {
+        using var pool = new ComputePool(threads);
+        var hits = new int[1000];
+        var rng = new Random(5);
+        for (int job = 0; job < 1000; job++)
+        {
+            int count = rng.Next(1, hits.Length), grain = rng.Next(1, 40);
+            Array.Clear(hits);
+            pool.For(count, grain, (s, e) =>
+            {
+                for (int i = s; i < e; i++)
+                {
+                    Interlocked.Increment(ref hits[i]);
+                }
+            });
+            for (int i = 0; i < hits.Length; i++)
+            {
+                Assert.Equal(i < count ? 1 : 0, hits[i]);
+            }
+        }
+    }
+
+    [Fact]
+    public void AnExceptionInABodyIsRethrownAndThePoolStaysUsable()
+    {
+        using var pool = new ComputePool(2);
+        Assert.Throws<InvalidOperationException>(() => pool.For(100, 1, (s, _) =>
+        {
+            if (s == 57)
+            {
+                throw new InvalidOperationException("boom");
+            }
+        }));
+        int total = 0;
+        pool.For(100, 3, (s, e) => Interlocked.Add(ref total, e - s));
+        Assert.Equal(100, total);
+    }
+}
