@@ -9,8 +9,8 @@ namespace EdgeAgent.Tensors.Kernels;
 /// one <see cref="QuantTraits.VecDot"/> of a weight row with it. Rows are split across the compute pool; for a
 /// batch of activation rows each weight row is reused across the batch while it is in cache.
 /// Several matrices that read the same input (Q/K/V, gate/up) run as one job: the input is quantized once and
-/// the pool is dispatched once. Q4_0 and Q8_0 weights on AVX-512 go through <see cref="LegacyGemm"/>'s tiles,
-/// which give bit-identical results.
+/// the pool is dispatched once. Q4_0 and Q8_0 weights on AVX-512 go through <see cref="LegacyGemm"/>'s tiles and K-quant batches through
+/// <see cref="KQuantGemm"/>, both bit-identical to the row dots.
 /// One instance owns its scratch buffers and is used by one caller at a time; nothing is allocated per call
 /// once the buffers have grown to the largest shape seen.
 /// </summary>
@@ -199,6 +199,14 @@ public sealed unsafe class MatMul
         if (_gemm)
         {
             LegacyGemm.Run(w.Type, w.Data, w.RowBytes, w.Cols / 32, Aligned(_prepared), _prepStride, batch, start, end, y, yStride);
+            return;
+        }
+        if (KQuantGemm.Supports(w.Type, batch))
+        {
+            fixed (byte* q8 = _quantized)
+            {
+                KQuantGemm.Run(w.Type, w.Data, w.RowBytes, w.Cols / 256, q8, qStride, batch, start, end, y, yStride);
+            }
             return;
         }
         var dot = w.Traits.VecDot ?? throw new NotSupportedException($"{w.Type} has no dot kernel");

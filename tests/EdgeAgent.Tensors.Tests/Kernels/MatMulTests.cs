@@ -19,7 +19,12 @@ public unsafe class MatMulTests
         { GgmlType.Q8_0, 8, 64, 2 },
         { GgmlType.Q4_0, 9, 96, 2 },   // odd block count: the row-dot path
         { GgmlType.Q4_K, 10, 256, 3 },
+        { GgmlType.Q4_K, 10, 512, 9 },
+        { GgmlType.Q5_K, 5, 256, 4 },
+        { GgmlType.Q3_K, 5, 256, 5 },
+        { GgmlType.Q2_K, 5, 256, 4 },
         { GgmlType.Q6_K, 7, 512, 2 },
+        { GgmlType.Q6_K, 7, 256, 6 },
     };
 
     [Theory]
