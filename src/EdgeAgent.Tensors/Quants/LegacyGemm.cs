@@ -26,8 +26,8 @@ internal unsafe interface ILegacyGemmFormat
 
 /// <summary>
 /// Multi-row, multi-column legacy-quant matmul for AVX-512 (ggml's idea of reusing each load across a tile, on
-/// the file's own layout, no repacking): a tile of 4 weight rows × 2 activation rows unpacks each weight block
-/// pair once for both activations and loads each activation pair once for four rows. The Q8_0 activations are
+/// the file's own layout, no repacking): a tile of 4 weight rows × 4 (or 2, or 1) activation rows unpacks each
+/// weight block pair once for all its activations and loads each activation pair once for four rows. The Q8_0 activations are
 /// prepared once per matmul (bytes in dot-ready form, the offset correction of Q4_0, the fp16 scales as float
 /// vectors) and shared by every row. Per output element the arithmetic is exactly <see cref="LegacyBlockDot"/>'s
 /// 512-bit path: the same integer lanes, the same <c>d_x * d_y</c> products, the same FMA sequence per lane and
@@ -95,6 +95,22 @@ internal static unsafe class LegacyGemm
         {
             int rEnd = Math.Min(r1, rb + RowBlock);
             int b = 0;
+            for (; b + 4 <= batch; b += 4)
+            {
+                byte* p0 = prepared + ((long)b * prepStride);
+                int r = rb;
+                for (; r + 4 <= rEnd; r += 4)
+                {
+                    Tile4x4<T>(w + ((long)r * rowBytes), rowBytes, pairs, p0, prepStride, y + ((long)b * yStride) + r, yStride);
+                }
+                for (; r < rEnd; r++)
+                {
+                    for (int j = 0; j < 4; j++)
+                    {
+                        y[((long)(b + j) * yStride) + r] = Tile1<T>(w + ((long)r * rowBytes), pairs, p0 + ((long)j * prepStride));
+                    }
+                }
+            }
             for (; b + 2 <= batch; b += 2)
             {
                 byte* p0 = prepared + ((long)b * prepStride);
@@ -183,6 +199,60 @@ internal static unsafe class LegacyGemm
         y[1] = Total(c1);
         y[2] = Total(c2);
         y[3] = Total(c3);
+    }
+
+    /// <summary>4 weight rows × 4 activation rows: each unpacked weight pair serves four activations, each
+    /// prepared activation pair four rows (16 accumulators, within the 32 AVX-512 registers).</summary>
+    private static void Tile4x4<T>(byte* x, nint rowBytes, int pairs, byte* p, nint prepStride, float* y, int yStride)
+        where T : struct, ILegacyGemmFormat
+    {
+        nint xb = T.WeightBytes;
+        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
+        Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
+        Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
+        for (int i = 0; i < pairs; i++)
+        {
+            byte* x0 = x + (i * 2 * xb), x1 = x0 + rowBytes, x2 = x1 + rowBytes, x3 = x2 + rowBytes;
+            byte* p0 = p + (i * PairBytes), p1 = p0 + prepStride, p2 = p1 + prepStride, p3 = p2 + prepStride;
+            T.Load(x0, out var a0, out var b0);
+            Vector512<float> d0 = Scales(x0, x0 + xb);
+            c00 = Step<T>(c00, a0, b0, d0, p0);
+            c01 = Step<T>(c01, a0, b0, d0, p1);
+            c02 = Step<T>(c02, a0, b0, d0, p2);
+            c03 = Step<T>(c03, a0, b0, d0, p3);
+            T.Load(x1, out var a1, out var b1);
+            Vector512<float> d1 = Scales(x1, x1 + xb);
+            c10 = Step<T>(c10, a1, b1, d1, p0);
+            c11 = Step<T>(c11, a1, b1, d1, p1);
+            c12 = Step<T>(c12, a1, b1, d1, p2);
+            c13 = Step<T>(c13, a1, b1, d1, p3);
+            T.Load(x2, out var a2, out var b2);
+            Vector512<float> d2 = Scales(x2, x2 + xb);
+            c20 = Step<T>(c20, a2, b2, d2, p0);
+            c21 = Step<T>(c21, a2, b2, d2, p1);
+            c22 = Step<T>(c22, a2, b2, d2, p2);
+            c23 = Step<T>(c23, a2, b2, d2, p3);
+            T.Load(x3, out var a3, out var b3);
+            Vector512<float> d3 = Scales(x3, x3 + xb);
+            c30 = Step<T>(c30, a3, b3, d3, p0);
+            c31 = Step<T>(c31, a3, b3, d3, p1);
+            c32 = Step<T>(c32, a3, b3, d3, p2);
+            c33 = Step<T>(c33, a3, b3, d3, p3);
+        }
+        Store4(y, c00, c10, c20, c30);
+        Store4(y + yStride, c01, c11, c21, c31);
+        Store4(y + (2L * yStride), c02, c12, c22, c32);
+        Store4(y + (3L * yStride), c03, c13, c23, c33);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store4(float* y, Vector512<float> r0, Vector512<float> r1, Vector512<float> r2, Vector512<float> r3)
+    {
+        y[0] = Total(r0);
+        y[1] = Total(r1);
+        y[2] = Total(r2);
+        y[3] = Total(r3);
     }
 
     private static void Tile4x2<T>(byte* x, nint rowBytes, int pairs, byte* p, byte* q, float* y, int yStride)

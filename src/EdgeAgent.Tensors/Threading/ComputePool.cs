@@ -142,7 +142,12 @@ public sealed class ComputePool : IDisposable
                 Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(e), null);
             }
             Interlocked.Add(ref _done, end - start);
-            ticket = Volatile.Read(ref _ticket);
+            long next = Volatile.Read(ref _ticket);
+            if (next >> 32 != ticket >> 32)
+            {
+                return; // the job finished and another began: body, count and grain are stale
+            }
+            ticket = next;
         }
     }
 

@@ -16,6 +16,8 @@ public unsafe class MatMulTests
         { GgmlType.Q4_0, 64, 256, 4 },
         { GgmlType.Q8_0, 13, 128, 1 },
         { GgmlType.Q8_0, 37, 192, 3 },
+        { GgmlType.Q8_0, 21, 128, 11 },
+        { GgmlType.Q4_0, 22, 64, 9 },
         { GgmlType.Q8_0, 8, 64, 2 },
         { GgmlType.Q4_0, 9, 96, 2 },   // odd block count: the row-dot path
         { GgmlType.Q4_K, 10, 256, 3 },
