@@ -14,9 +14,9 @@ public sealed class KvCache
     public KvCache(ModelConfig config, int capacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
-        // Rounded up to 16 positions so attention can always read whole 16-lane blocks.
+        // Rounded up to 64 positions so attention can always read whole 64-element steps of a channel.
         Capacity = capacity;
-        Stride = (capacity + 15) & ~15;
+        Stride = (capacity + 63) & ~63;
         Layers = config.Layers;
         KvDim = config.KvDim;
         long size = (long)Layers * Stride * KvDim;
@@ -30,7 +30,7 @@ public sealed class KvCache
 
     public int Capacity { get; }
 
-    /// <summary>Positions allocated per channel (Capacity rounded up to 16).</summary>
+    /// <summary>Positions allocated per channel (Capacity rounded up to 64).</summary>
     public int Stride { get; }
 
     public int Layers { get; }

@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using EdgeAgent.Tensors.Kernels;
 using EdgeAgent.Tensors.Threading;
 
@@ -126,9 +128,7 @@ public sealed class Transformer
             Trace?.Invoke($"attn_norm-{l}", _xb, T * D);
 
             // q = Wq·xb (+bq), k = Wk·xb (+bk), v = Wv·xb (+bv)      (T, H·Hd), (T, K·Hd), (T, K·Hd)
-            _matmul.Forward(L.Wq, _xb, _q, T, QD);
-            _matmul.Forward(L.Wk, _xb, _k, T, KD);
-            _matmul.Forward(L.Wv, _xb, _v, T, KD);
+            _matmul.Forward(_xb, T, L.Wq, _q, QD, L.Wk, _k, KD, L.Wv, _v, KD);
             for (int t = 0; t < T; t++)
             {
                 var q = _q.AsSpan(t * QD, QD);
@@ -184,8 +184,7 @@ public sealed class Transformer
             {
                 RmsNorm.Apply(_x.AsSpan(t * D, D), L.FfnNorm, _xb.AsSpan(t * D, D), c.RmsEps);
             }
-            _matmul.Forward(L.WGate, _xb, _hb, T, F);
-            _matmul.Forward(L.WUp, _xb, _hb2, T, F);
+            _matmul.Forward(_xb, T, L.WGate, _hb, F, L.WUp, _hb2, F);
             for (int t = 0; t < T; t++)
             {
                 SwiGlu.Apply(_hb.AsSpan(t * F, F), _hb2.AsSpan(t * F, F));
@@ -245,18 +244,44 @@ public sealed class Transformer
     }
 
     /// <summary>Σ_{p &lt; n} w[p]·v[p] in ggml_vec_dot_f32's order over <paramref name="nPad"/> positions (a multiple
-    /// of 64), lanes at or past n contributing exactly 0 (stale cache values are not read).</summary>
-    private static float DotMasked(ReadOnlySpan<float> v, ReadOnlySpan<float> w, int n, int nPad)
+    /// of 64), lanes at or past n contributing exactly 0 (stale cache values are read but masked to +0, as the zero
+    /// tail of <see cref="GgmlDot.DotGgmlPadded"/> has them). The cache's channel stride is a multiple of 64, so the
+    /// reads up to nPad stay inside the channel.</summary>
+    private static unsafe float DotMasked(ReadOnlySpan<float> v, ReadOnlySpan<float> w, int n, int nPad)
     {
-        Span<float> tail = stackalloc float[64];
-        int full = n & ~63;
-        float head = 0;
-        if (full == n)
+        if (v.Length < nPad || w.Length < nPad)
         {
-            return GgmlDot.DotGgml(v[..n], w[..n]);
+            throw new ArgumentException("attention rows are shorter than the padded length");
         }
-        tail.Clear();
-        v[full..n].CopyTo(tail);
-        return GgmlDot.DotGgmlPadded(v[..full], w[..full], tail, w.Slice(full, 64)) + head;
+        fixed (float* pv = v)
+        fixed (float* pw = w)
+        {
+            Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            int full = n & ~63;
+            for (int i = 0; i < full; i += 64)
+            {
+                s0 = Vector512.FusedMultiplyAdd(Vector512.Load(pv + i), Vector512.Load(pw + i), s0);
+                s1 = Vector512.FusedMultiplyAdd(Vector512.Load(pv + i + 16), Vector512.Load(pw + i + 16), s1);
+                s2 = Vector512.FusedMultiplyAdd(Vector512.Load(pv + i + 32), Vector512.Load(pw + i + 32), s2);
+                s3 = Vector512.FusedMultiplyAdd(Vector512.Load(pv + i + 48), Vector512.Load(pw + i + 48), s3);
+            }
+            if (full == n)
+            {
+                return GgmlDot.ReduceAdd((s0 + s2) + (s1 + s3));
+            }
+            Vector512<int> lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+            Vector512<int> rem = Vector512.Create(n - full);
+            float* tv = pv + full, tw = pw + full;
+            s0 = Vector512.FusedMultiplyAdd(Masked(tv, lane, rem), Vector512.Load(tw), s0);
+            s1 = Vector512.FusedMultiplyAdd(Masked(tv + 16, lane + Vector512.Create(16), rem), Vector512.Load(tw + 16), s1);
+            s2 = Vector512.FusedMultiplyAdd(Masked(tv + 32, lane + Vector512.Create(32), rem), Vector512.Load(tw + 32), s2);
+            s3 = Vector512.FusedMultiplyAdd(Masked(tv + 48, lane + Vector512.Create(48), rem), Vector512.Load(tw + 48), s3);
+            float head = 0; // the earlier code's `DotGgmlPadded(...) + head`, kept for identical signed zeros
+            return GgmlDot.ReduceAdd((s0 + s2) + (s1 + s3)) + head;
+        }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector512<float> Masked(float* p, Vector512<int> lane, Vector512<int> n) =>
+        Vector512.ConditionalSelect(Vector512.LessThan(lane, n).AsSingle(), Vector512.Load(p), Vector512<float>.Zero);
 }

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using EdgeAgent.Tensors.Quants;
 using EdgeAgent.Tensors.Threading;
 
@@ -9,21 +8,31 @@ namespace EdgeAgent.Tensors.Kernels;
 /// weight type's <see cref="QuantTraits.VecDotType"/> (Q8_0, Q8_1, Q8_K, F16…), then every output element is
 /// one <see cref="QuantTraits.VecDot"/> of a weight row with it. Rows are split across the compute pool; for a
 /// batch of activation rows each weight row is reused across the batch while it is in cache.
+/// Several matrices that read the same input (Q/K/V, gate/up) run as one job: the input is quantized once and
+/// the pool is dispatched once. Q4_0 and Q8_0 weights on AVX-512 go through <see cref="LegacyGemm"/>'s tiles and K-quant batches through
+/// <see cref="KQuantGemm"/>, both bit-identical to the row dots.
 /// One instance owns its scratch buffers and is used by one caller at a time; nothing is allocated per call
 /// once the buffers have grown to the largest shape seen.
 /// </summary>
 public sealed unsafe class MatMul
 {
+    private const int MaxJobs = 3;
+
     private readonly ComputePool _pool;
     private byte[] _quantized = [];
+    private byte[] _prepared = [];
     private readonly RangeBody _rowsBody;
 
-    // Current job (read by _rowsBody on the pool threads).
-    private WeightMatrix _w;
-    private float* _y;
+    // Current job (read by _rowsBody on the pool threads): matrix j covers fused rows [_rowStart[j], _rowStart[j+1]).
+    private readonly WeightMatrix[] _w = new WeightMatrix[MaxJobs];
+    private readonly nint[] _y = new nint[MaxJobs];
+    private readonly int[] _yStride = new int[MaxJobs];
+    private readonly int[] _rowStart = new int[MaxJobs + 1];
+    private int _jobs;
     private int _batch;
-    private int _yStride;
     private int _qStride;
+    private int _prepStride;
+    private bool _gemm;
 
     public MatMul(ComputePool pool)
     {
@@ -36,10 +45,93 @@ public sealed unsafe class MatMul
     /// <param name="y">batch × <paramref name="yStride"/> outputs; the first W.Rows of each row are written.</param>
     public void Forward(in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y, int batch, int yStride)
     {
+        Check(w, x, y, batch, yStride);
+        fixed (float* py = y)
+        {
+            _jobs = 0;
+            Add(w, py, yStride);
+            Run(x, batch);
+        }
+    }
+
+    /// <summary>Single-row convenience: <c>y = W·x</c>.</summary>
+    public void Forward(in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y) => Forward(w, x, y, 1, w.Rows);
+
+    /// <summary>Two products of the same input (gate and up): one quantization of x, one dispatch (one by one when
+    /// the matrices differ in width or activation type).</summary>
+    public void Forward(ReadOnlySpan<float> x, int batch, in WeightMatrix w0, Span<float> y0, int stride0, in WeightMatrix w1, Span<float> y1, int stride1)
+    {
+        if (!SameInput(w0, w1))
+        {
+            Forward(w0, x, y0, batch, stride0);
+            Forward(w1, x, y1, batch, stride1);
+            return;
+        }
+        Check(w0, x, y0, batch, stride0);
+        Check(w1, x, y1, batch, stride1);
+        fixed (float* p0 = y0)
+        fixed (float* p1 = y1)
+        {
+            _jobs = 0;
+            Add(w0, p0, stride0);
+            Add(w1, p1, stride1);
+            Run(x, batch);
+        }
+    }
+
+    /// <summary>Three products of the same input (Q, K, V): one quantization of x, one dispatch (one by one when
+    /// the matrices differ in width or activation type).</summary>
+    public void Forward(
+        ReadOnlySpan<float> x, int batch,
+        in WeightMatrix w0, Span<float> y0, int stride0,
+        in WeightMatrix w1, Span<float> y1, int stride1,
+        in WeightMatrix w2, Span<float> y2, int stride2)
+    {
+        if (!SameInput(w0, w1) || !SameInput(w0, w2))
+        {
+            Forward(w0, x, y0, batch, stride0);
+            Forward(w1, x, y1, batch, stride1);
+            Forward(w2, x, y2, batch, stride2);
+            return;
+        }
+        Check(w0, x, y0, batch, stride0);
+        Check(w1, x, y1, batch, stride1);
+        Check(w2, x, y2, batch, stride2);
+        fixed (float* p0 = y0)
+        fixed (float* p1 = y1)
+        fixed (float* p2 = y2)
+        {
+            _jobs = 0;
+            Add(w0, p0, stride0);
+            Add(w1, p1, stride1);
+            Add(w2, p2, stride2);
+            Run(x, batch);
+        }
+    }
+
+    private static void Check(in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y, int batch, int yStride)
+    {
         if (x.Length < batch * w.Cols || y.Length < (batch - 1) * yStride + w.Rows || yStride < w.Rows)
         {
             throw new ArgumentException("matmul buffers are too small for the shapes given");
         }
+    }
+
+    // Fusing needs one quantized input for all: the same width and activation type (else they run one by one).
+    private static bool SameInput(in WeightMatrix a, in WeightMatrix b) => a.Cols == b.Cols && a.Traits.VecDotType == b.Traits.VecDotType;
+
+    private void Add(in WeightMatrix w, float* y, int yStride)
+    {
+        _w[_jobs] = w;
+        _y[_jobs] = (nint)y;
+        _yStride[_jobs] = yStride;
+        _rowStart[_jobs + 1] = _rowStart[_jobs] + w.Rows;
+        _jobs++;
+    }
+
+    private void Run(ReadOnlySpan<float> x, int batch)
+    {
+        var w = _w[0];
         var dotType = QuantRegistry.Get(w.Traits.VecDotType);
         int qStride = w.Cols / dotType.BlockSize * dotType.TypeSize;
         if (_quantized.Length < qStride * batch)
@@ -50,36 +142,82 @@ public sealed unsafe class MatMul
         {
             dotType.Quantize(x.Slice(b * w.Cols, w.Cols), _quantized.AsSpan(b * qStride, qStride));
         }
-        fixed (float* py = y)
+        _gemm = LegacyGemm.Supports(w.Type, w.Cols);
+        for (int j = 1; j < _jobs; j++)
         {
-            _w = w;
-            _y = py;
-            _batch = batch;
-            _yStride = yStride;
-            _qStride = qStride;
-            // Aim for a few chunks per thread so uneven progress balances out.
-            int grain = Math.Max(1, w.Rows / (_pool.ThreadCount * 4));
-            _pool.For(w.Rows, grain, _rowsBody);
-            _y = null;
+            _gemm &= _w[j].Type == w.Type;
         }
+        if (_gemm)
+        {
+            // Dot-ready activations, shared by every row of every fused matrix.
+            _prepStride = LegacyGemm.PreparedBytes(w.Cols);
+            if (_prepared.Length < (_prepStride * batch) + 64)
+            {
+                _prepared = GC.AllocateUninitializedArray<byte>((_prepStride * batch) + 64, pinned: true);
+            }
+            fixed (byte* q = _quantized)
+            {
+                byte* prep = Aligned(_prepared);
+                for (int b = 0; b < batch; b++)
+                {
+                    LegacyGemm.Prepare(w.Type, q + ((long)b * qStride), w.Cols / 32, prep + ((long)b * _prepStride));
+                }
+            }
+        }
+        _batch = batch;
+        _qStride = qStride;
+        int rows = _rowStart[_jobs];
+        // A few chunks per thread so uneven progress balances out; multiples of 4 rows for the 4-row tiles.
+        int grain = Math.Max(4, (rows / (_pool.ThreadCount * 4)) & ~3);
+        _pool.For(rows, grain, _rowsBody);
     }
 
-    /// <summary>Single-row convenience: <c>y = W·x</c>.</summary>
-    public void Forward(in WeightMatrix w, ReadOnlySpan<float> x, Span<float> y) => Forward(w, x, y, 1, w.Rows);
+    /// <summary>The first 64-byte boundary in a pinned array (aligned vector loads of the prepared activations).</summary>
+    private static byte* Aligned(byte[] pinned)
+    {
+        byte* p = (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(pinned));
+        return (byte*)(((nint)p + 63) & ~(nint)63);
+    }
 
     private void RunRows(int start, int end)
     {
-        var w = _w;
+        for (int j = 0; j < _jobs; j++)
+        {
+            int lo = Math.Max(start, _rowStart[j]), hi = Math.Min(end, _rowStart[j + 1]);
+            if (lo < hi)
+            {
+                RunRows(j, lo - _rowStart[j], hi - _rowStart[j]);
+            }
+        }
+    }
+
+    private void RunRows(int job, int start, int end)
+    {
+        var w = _w[job];
+        float* y = (float*)_y[job];
+        int batch = _batch, qStride = _qStride, yStride = _yStride[job];
+        if (_gemm)
+        {
+            LegacyGemm.Run(w.Type, w.Data, w.RowBytes, w.Cols / 32, Aligned(_prepared), _prepStride, batch, start, end, y, yStride);
+            return;
+        }
+        if (KQuantGemm.Supports(w.Type, batch))
+        {
+            fixed (byte* q8 = _quantized)
+            {
+                KQuantGemm.Run(w.Type, w.Data, w.RowBytes, w.Cols / 256, q8, qStride, batch, start, end, y, yStride);
+            }
+            return;
+        }
         var dot = w.Traits.VecDot ?? throw new NotSupportedException($"{w.Type} has no dot kernel");
         ReadOnlySpan<byte> q = _quantized;
-        int cols = w.Cols, batch = _batch, qStride = _qStride, yStride = _yStride;
-        float* y = _y;
+        int cols = w.Cols;
         for (int r = start; r < end; r++)
         {
             var row = w.Row(r);
             for (int b = 0; b < batch; b++)
             {
-                y[(long)b * yStride + r] = dot(row, q.Slice(b * qStride, qStride), cols);
+                y[((long)b * yStride) + r] = dot(row, q.Slice(b * qStride, qStride), cols);
             }
         }
     }

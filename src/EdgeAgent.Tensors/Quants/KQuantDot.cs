@@ -87,6 +87,45 @@ internal static unsafe class KQuantDot
         return Vector256.Sum(sum);
     }
 
+    /// <summary>
+    /// One weight row against four activation rows (<paramref name="yStride"/> bytes apart) with the AVX-512 kernel:
+    /// each super-block's scales and each 64-element unpack are done once for the four. Per output the integer
+    /// lanes, the <see cref="Accumulate{T}"/> sequence and the final sum are exactly <see cref="Dot512{T}"/>'s, so
+    /// <c>result[j]</c> is bit-identical to <c>Dot512(x, y + j·yStride, nb)</c>. AVX-512 only (see <see cref="Best"/>).
+    /// </summary>
+    public static void Dot512x4<T>(byte* x, byte* y, nint yStride, int nb, float* result) where T : struct, IKQuant<T>
+    {
+        Vector512<short> spread = Vector512.Create(
+            (short)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+            2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+        Vector256<float> sum0 = Vector256<float>.Zero, sum1 = sum0, sum2 = sum0, sum3 = sum0;
+        byte* y0 = y, y1 = y + yStride, y2 = y1 + yStride, y3 = y2 + yStride;
+        for (int i = 0; i < nb; i++, x += T.BlockBytes, y0 += Q8Bytes, y1 += Q8Bytes, y2 += Q8Bytes, y3 += Q8Bytes)
+        {
+            KBlockScales s = T.Scales(x);
+            Vector512<short> scales = Avx2.ConvertToVector256Int16(s.Scales).ToVector512Unsafe();
+            Vector512<int> acc0 = Vector512<int>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            for (int k = 0; k < 4; k++)
+            {
+                Vector512<byte> u = T.Unpack512(x, k);
+                Vector512<short> sc = Avx512BW.PermuteVar32x16(scales, spread + Vector512.Create((short)(4 * k)));
+                int o = Q8Qs + (64 * k);
+                acc0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load((sbyte*)(y0 + o))), sc);
+                acc1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load((sbyte*)(y1 + o))), sc);
+                acc2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load((sbyte*)(y2 + o))), sc);
+                acc3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load((sbyte*)(y3 + o))), sc);
+            }
+            sum0 = Accumulate<T>(in s, acc0.GetLower() + acc0.GetUpper(), y0, sum0);
+            sum1 = Accumulate<T>(in s, acc1.GetLower() + acc1.GetUpper(), y1, sum1);
+            sum2 = Accumulate<T>(in s, acc2.GetLower() + acc2.GetUpper(), y2, sum2);
+            sum3 = Accumulate<T>(in s, acc3.GetLower() + acc3.GetUpper(), y3, sum3);
+        }
+        result[0] = Vector256.Sum(sum0);
+        result[1] = Vector256.Sum(sum1);
+        result[2] = Vector256.Sum(sum2);
+        result[3] = Vector256.Sum(sum3);
+    }
+
     private static float Dot256<T>(byte* x, byte* y, int nb) where T : struct, IKQuant<T>
     {
         // vpshufb indices picking groups 2k and 2k+1 (eight copies each) for a 32-element step.

@@ -8,12 +8,21 @@ public delegate void RangeBody(int start, int end);
 /// <summary>
 /// A persistent pool of compute threads for row-parallel kernels. The calling thread takes part in every job;
 /// workers spin briefly between jobs (a decode step dispatches hundreds of small jobs, too many to pay a
-/// kernel wake-up for each) and then sleep. Work is handed out in chunks from an atomic counter, so uneven
-/// chunks balance themselves. One job runs at a time; <see cref="For"/> is not re-entrant.
+/// kernel wake-up for each) and then sleep. Work is handed out in chunks from an atomic ticket, so uneven
+/// chunks balance themselves, and a job is complete when its items are done, not when every worker has checked
+/// in: on a busy machine a descheduled or sleeping worker never holds up a job it has not joined (the caller
+/// simply does those chunks). One job runs at a time; <see cref="For"/> is not re-entrant.
 /// </summary>
+/// <remarks>
+/// The ticket packs the job's generation (high 32 bits) with the next item (low 32 bits). A worker reads the
+/// ticket, then the job fields, then claims a chunk with a compare-exchange that expects the same generation and
+/// an unfinished job; the caller marks a finished job with <see cref="Closed"/> before it rewrites the fields, so
+/// a claim that succeeds always belongs to the fields that were read.
+/// </remarks>
 public sealed class ComputePool : IDisposable
 {
     private const int SpinIterations = 20_000;
+    private const int Closed = 1 << 30;
 
     private readonly Thread[] _workers;
     private readonly SemaphoreSlim _wake = new(0);
@@ -26,8 +35,8 @@ public sealed class ComputePool : IDisposable
     private RangeBody? _body;
     private int _count;
     private int _grain;
-    private int _next;
-    private int _pending;
+    private long _ticket;
+    private int _done;
     private ExceptionDispatchInfo? _error;
 
     /// <summary>Creates a pool running jobs on <paramref name="threads"/> threads (the caller counts as one).</summary>
@@ -60,6 +69,10 @@ public sealed class ComputePool : IDisposable
             body(0, count);
             return;
         }
+        if (count >= Closed)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), "too many items for one job");
+        }
         lock (_submitLock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -67,9 +80,10 @@ public sealed class ComputePool : IDisposable
             _count = count;
             _grain = grain;
             _error = null;
-            Volatile.Write(ref _next, 0);
-            Volatile.Write(ref _pending, _workers.Length + 1);
-            Interlocked.Increment(ref _generation);
+            Volatile.Write(ref _done, 0);
+            int generation = _generation + 1;
+            Interlocked.Exchange(ref _ticket, (long)generation << 32);
+            Volatile.Write(ref _generation, generation);
             int sleepers = Interlocked.Exchange(ref _sleepers, 0);
             if (sleepers > 0)
             {
@@ -77,10 +91,12 @@ public sealed class ComputePool : IDisposable
             }
             Work();
             var spin = new SpinWait();
-            while (Volatile.Read(ref _pending) != 0)
+            while (Volatile.Read(ref _done) < count)
             {
                 spin.SpinOnce(sleep1Threshold: -1);
             }
+            // No claim can succeed from here on, so the fields may be rewritten by the next job.
+            Interlocked.Exchange(ref _ticket, ((long)generation << 32) | Closed);
             _body = null;
             _error?.Throw();
         }
@@ -88,28 +104,50 @@ public sealed class ComputePool : IDisposable
 
     private void Work()
     {
-        try
+        long ticket = Volatile.Read(ref _ticket);
+        if ((int)ticket >= Closed)
         {
-            var body = _body!;
-            int count = _count, grain = _grain;
-            while (true)
+            return;
+        }
+        var body = _body;
+        int count = _count, grain = _grain;
+        if (body is null)
+        {
+            return;
+        }
+        while (true)
+        {
+            int start = (int)ticket;
+            if (start >= count || start >= Closed)
             {
-                int start = Interlocked.Add(ref _next, grain) - grain;
-                if (start >= count)
-                {
-                    break;
-                }
-                body(start, Math.Min(count, start + grain));
+                return;
             }
-        }
-        catch (Exception e)
-        {
-            _error ??= ExceptionDispatchInfo.Capture(e);
-            Volatile.Write(ref _next, int.MaxValue / 2);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _pending);
+            long seen = Interlocked.CompareExchange(ref _ticket, ticket + grain, ticket);
+            if (seen != ticket)
+            {
+                if (seen >> 32 != ticket >> 32)
+                {
+                    return; // another job: the fields read belong to an older one
+                }
+                ticket = seen;
+                continue;
+            }
+            int end = Math.Min(count, start + grain);
+            try
+            {
+                body(start, end);
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(e), null);
+            }
+            Interlocked.Add(ref _done, end - start);
+            long next = Volatile.Read(ref _ticket);
+            if (next >> 32 != ticket >> 32)
+            {
+                return; // the job finished and another began: body, count and grain are stale
+            }
+            ticket = next;
         }
     }
 

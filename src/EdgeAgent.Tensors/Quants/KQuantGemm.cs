@@ -1,0 +1,49 @@
+namespace EdgeAgent.Tensors.Quants;
+
+/// <summary>
+/// K-quant matmul over a batch of Q8_K activation rows: each weight row meets four activation rows per pass of
+/// <see cref="KQuantDot.Dot512x4{T}"/>, so its scales and unpacked levels are reused four times. Outputs are
+/// bit-identical to the row-by-row <c>VecDot</c>. AVX-512 only; batches of fewer than four rows use the row dot.
+/// </summary>
+internal static unsafe class KQuantGemm
+{
+    /// <summary>True when <paramref name="type"/> weights take this path for a batch of <paramref name="batch"/> rows here.</summary>
+    public static bool Supports(GgmlType type, int batch) =>
+        batch >= 4 && KQuantDot.Best == KIsa.Avx512 && type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
+
+    /// <summary><c>y[b·yStride + r] = W[r]·q[b]</c> for rows [r0, r1) and every activation row b &lt; batch.</summary>
+    public static void Run(GgmlType type, byte* w, int rowBytes, int nb, byte* q, int qStride, int batch, int r0, int r1, float* y, int yStride)
+    {
+        switch (type)
+        {
+            case GgmlType.Q2_K: Run<Q2_KKernel>(w, rowBytes, nb, q, qStride, batch, r0, r1, y, yStride); break;
+            case GgmlType.Q3_K: Run<Q3_KKernel>(w, rowBytes, nb, q, qStride, batch, r0, r1, y, yStride); break;
+            case GgmlType.Q4_K: Run<Q4_KKernel>(w, rowBytes, nb, q, qStride, batch, r0, r1, y, yStride); break;
+            case GgmlType.Q5_K: Run<Q5_KKernel>(w, rowBytes, nb, q, qStride, batch, r0, r1, y, yStride); break;
+            default: Run<Q6_KKernel>(w, rowBytes, nb, q, qStride, batch, r0, r1, y, yStride); break;
+        }
+    }
+
+    private static void Run<T>(byte* w, int rowBytes, int nb, byte* q, int qStride, int batch, int r0, int r1, float* y, int yStride)
+        where T : struct, IKQuant<T>
+    {
+        float* four = stackalloc float[4];
+        for (int r = r0; r < r1; r++)
+        {
+            byte* x = w + ((long)r * rowBytes);
+            int b = 0;
+            for (; b + 4 <= batch; b += 4)
+            {
+                KQuantDot.Dot512x4<T>(x, q + ((long)b * qStride), qStride, nb, four);
+                for (int j = 0; j < 4; j++)
+                {
+                    y[((long)(b + j) * yStride) + r] = four[j];
+                }
+            }
+            for (; b < batch; b++)
+            {
+                y[((long)b * yStride) + r] = KQuantDot.Dot<T>(x, q + ((long)b * qStride), nb);
+            }
+        }
+    }
+}
