@@ -37,3 +37,13 @@ row() {
   esac
 }
 for r in "$@"; do row "$r"; done
+# Criterion 3 (2:4 + 4-bit vs dense 4-bit decode): after the rows dense-sym4 and wanda-24-sym4, alternate the two
+# `bench` runs (single thread: on a shared, oversubscribed machine the worker pool's spin barriers make 2-thread
+# decode timings meaningless) and keep every run.
+if [[ -f "$out/dense-sym4.gguf" && -f "$out/wanda-24-sym4.gguf" && -n "${BENCH_ROUNDS:-}" ]]; then
+  for i in $(seq "$BENCH_ROUNDS"); do
+    for m in dense-sym4 wanda-24-sym4; do
+      echo "bench $m $(ea bench -m "$out/$m.gguf" --threads 1 --prompt-tokens 16 --gen-tokens 128 --json)"
+    done
+  done
+fi
