@@ -87,6 +87,7 @@ public class TaylorTests
     public void TaylorWithoutGradientsIsRefused()
     {
         var copy = ModelTensors.Load(TestModels.Random);
-        Assert.Throws<ArgumentException>(() => ModelPruner.Run(copy, new PruneOptions(PruneMethod.Taylor, 0.5), calibration: null));
+        var e = Assert.Throws<ArgumentException>(() => ModelPruner.Run(copy, new PruneOptions(PruneMethod.Taylor, 0.5), calibration: null));
+        Assert.Contains("needs --calibration", e.Message);
     }
 }
