@@ -26,14 +26,14 @@ for b in 4 3; do
   run "awq-$b-g128" quantize -m "$model" --method awq --bits $b --group 128 --calibration "$calib"
 done
 # Pruning (float), then 2:4 + 4-bit (stored in EA_SPARSE24_Q4) against the dense 4-bit model.
-for m in magnitude wanda; do run "prune-$m-50" prune -m "$model" --method $m --sparsity 0.5 --calibration "$calib"; done
-# taylor: once the training engine exists — run prune-taylor-50 prune -m "$model" --method taylor --sparsity 0.5 --calibration "$calib"
+for m in magnitude wanda taylor; do run "prune-$m-50" prune -m "$model" --method $m --sparsity 0.5 --calibration "$calib"; done
 ea prune -m "$model" -o "$out/wanda-24.gguf" --method wanda --pattern 2:4 --calibration "$calib" --json > "$out/wanda-24.make.json"
 run wanda-24-sym4 quantize -m "$out/wanda-24.gguf" --method symmetric --bits 4
 run dense-sym4 quantize -m "$model" --method symmetric --bits 4
 for s in neuron heads layers; do run "prune-$s-25" prune -m "$model" --method $s --sparsity 0.25 --calibration "$calib"; done
 if [[ -n "${LLAMA_QUANTIZE:-}" ]]; then
-  "$LLAMA_QUANTIZE" "$model" "$out/llamacpp-Q4_K_M.gguf" Q4_K_M
+  # e.g. LLAMA_QUANTIZE="dotnet run --project bench/LlamaQuantize -c Release --" (llama.cpp via LLamaSharp, bench-only)
+  $LLAMA_QUANTIZE "$model" "$out/llamacpp-Q4_K_M.gguf" Q4_K_M
   ea eval -m "$out/llamacpp-Q4_K_M.gguf" -f "$test" --reference "$model" --json > "$out/llamacpp-Q4_K_M.eval.json"
 fi
 # One Markdown row per model: name | bits/weight | perplexity | Δ perplexity | KL | top-1 | bytes | decode tok/s

@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using EdgeAgent.Tensors.Threading;
 using EdgeAgent.Training.Data;
 using EdgeAgent.Training.Model;
+using EdgeAgent.Training.Ops;
 using EdgeAgent.Training.Optim;
 
 namespace EdgeAgent.Training;
@@ -27,6 +28,23 @@ public sealed record TrainingOptions
     public ulong Seed { get; init; } = 1;
 
     public int Warmup => WarmupSteps ?? Math.Min(200, Math.Max(1, Steps / 10));
+}
+
+/// <summary>Distillation objective per token: (1 − <see cref="CrossEntropyWeight"/>)·τ²·KL(direction) +
+/// <see cref="CrossEntropyWeight"/>·cross-entropy on the data.</summary>
+public sealed record DistillationLoss(float Temperature = 2f, KlDirection Direction = KlDirection.Forward, float CrossEntropyWeight = 0f)
+{
+    public void Validate()
+    {
+        if (!(Temperature > 0) || float.IsInfinity(Temperature))
+        {
+            throw new ArgumentException($"--temperature {Temperature} must be a positive number");
+        }
+        if (!(CrossEntropyWeight >= 0 && CrossEntropyWeight <= 1))
+        {
+            throw new ArgumentException($"--ce-weight {CrossEntropyWeight} is outside 0..1");
+        }
+    }
 }
 
 /// <summary>What one optimizer step did.</summary>
@@ -112,6 +130,69 @@ public sealed class Trainer
         Step++;
         return new StepResult(Step, (float)(lossSum / count), lr, norm, count);
     }
+
+    /// <summary>
+    /// One optimizer step of distillation on random sequences of <paramref name="data"/>: the teacher (same batch and
+    /// sequence length) runs forward on the batch, and the student minimises (1 − α)·τ²·KL + α·cross-entropy per token
+    /// (<see cref="DistillationLoss"/>; α = 0 is pure KL). Sampling, schedule, clipping and AdamW are those of
+    /// <see cref="TrainStep"/>, so a distillation run and a training run with the same seed see the same batches from the
+    /// same initial weights.
+    /// </summary>
+    public StepResult DistillStep(TokenDataset data, TrainableTransformer<float> teacher, DistillationLoss loss)
+    {
+        ArgumentNullException.ThrowIfNull(teacher);
+        ArgumentNullException.ThrowIfNull(loss);
+        if (teacher.Rows != Model.Rows || teacher.SeqLen != Model.SeqLen || teacher.Shape.VocabSize != Model.Shape.VocabSize)
+        {
+            throw new ArgumentException("the teacher must run the same batch, sequence length and vocabulary as the student");
+        }
+        Model.ZeroGradients();
+        double lossSum = 0;
+        int count = 0;
+        float scale = 1f / (Model.Rows * _o.GradAccumulation);
+        float alpha = loss.CrossEntropyWeight;
+        for (int micro = 0; micro < _o.GradAccumulation; micro++)
+        {
+            data.SampleBatch(_rng, _o.Batch, _o.SeqLen, _inputs, _targets);
+            teacher.Forward(_inputs);
+            Model.Forward(_inputs);
+            if (alpha > 0)
+            {
+                _logitsCopy ??= new float[Model.Logits.Length];
+                _klGradient ??= new float[Model.Logits.Length];
+                Model.Logits.CopyTo(_logitsCopy, 0);
+            }
+            double kl = alpha < 1 ? Model.KlDivergence(teacher.Logits, loss.Temperature, loss.Direction, (1 - alpha) * scale) : 0;
+            double ce = 0;
+            if (alpha > 0)
+            {
+                if (alpha < 1)
+                {
+                    Model.Logits.CopyTo(_klGradient!, 0);
+                }
+                _logitsCopy!.CopyTo(Model.Logits, 0);
+                (ce, _) = Model.CrossEntropy(_targets, alpha * scale);
+                if (alpha < 1)
+                {
+                    TensorPrimitives.Add(Model.Logits, _klGradient!, Model.Logits);
+                }
+            }
+            Model.Backward();
+            lossSum += ((1 - alpha) * kl) + (alpha * ce);
+            count += Model.Rows;
+        }
+        float norm = GradientNorm(Model.Gradients);
+        if (_o.GradClip > 0 && norm > _o.GradClip)
+        {
+            TensorPrimitives.Multiply(Model.Gradients, _o.GradClip / norm, Model.Gradients);
+        }
+        float lr = _schedule.At(Step);
+        Optimizer.Update(Model.Parameters, Model.Gradients, lr);
+        Step++;
+        return new StepResult(Step, (float)(lossSum / count), lr, norm, count);
+    }
+
+    private float[]? _logitsCopy, _klGradient;
 
     /// <summary>Mean negative log-likelihood per token over the non-overlapping windows of <paramref name="data"/>
     /// (BOS + S−1 tokens each, as <c>perplexity --ctx S</c>); exp of it is the perplexity.</summary>

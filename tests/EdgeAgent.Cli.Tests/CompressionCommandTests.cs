@@ -75,9 +75,10 @@ public class CompressionCommandTests
     [InlineData("already-quantized", "already quantized", "quantize", "-m", "Q8", "--method", "affine")]
     [InlineData("sparsity-high", "outside 0..1", "prune", "--method", "magnitude", "--sparsity", "1.5")]
     [InlineData("sparsity-negative", "outside 0..1", "prune", "--method", "magnitude", "--sparsity=-0.5")]
-    [InlineData("taylor", "training engine", "prune", "--method", "taylor")]
+    [InlineData("taylor", "needs --calibration", "prune", "--method", "taylor")]
     [InlineData("wanda-no-calibration", "needs --calibration", "prune", "--method", "wanda")]
-    [InlineData("distill", "training engine", "distill", "--teacher", "STORIES", "--data", "TEXT", "--steps", "10")]
+    [InlineData("distill-temperature", "--temperature", "distill", "--teacher", "STORIES", "--data", "TEXT", "--steps", "10", "--temperature", "0")]
+    [InlineData("distill-ce-weight", "outside 0..1", "distill", "--teacher", "STORIES", "--data", "TEXT", "--steps", "10", "--ce-weight", "2")]
     public void BadInputGivesOneLineAndExitCodeOne(string name, string message, params string[] args)
     {
         string q8 = Path.Combine(Dir, "input-q8.gguf");

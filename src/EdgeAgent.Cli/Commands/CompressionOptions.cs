@@ -22,6 +22,15 @@ internal static class CompressionOptions
         Validators = { r => CommonOptions.Positive(r, "--calibration-tokens") },
     };
 
+    /// <summary>The first <paramref name="maxTokens"/> tokens of a calibration text, and the model's BOS id.</summary>
+    public static (int[] Tokens, int Bos) CalibrationTokens(string modelPath, string textPath, int maxTokens)
+    {
+        string text = CommonOptions.ReadText(textPath);
+        using var llama = LlamaModel.Load(modelPath);
+        var tokens = llama.Tokenizer.Encode(text, addSpecial: false, parseSpecial: false);
+        return ([.. tokens.Take(maxTokens)], Math.Max(0, llama.Tokenizer.BosId));
+    }
+
     /// <summary>Runs the model over the calibration text (null when no file was given).</summary>
     public static CalibrationData? Collect(string modelPath, ModelTensors model, string? textPath, int maxTokens, bool hessian, int threads)
     {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using EdgeAgent.Compression.Calibration;
 using EdgeAgent.Compression.Model;
 using EdgeAgent.Compression.Pruning;
 using EdgeAgent.Tensors.Quants;
@@ -40,8 +41,20 @@ internal static class PruneCommand
             options.Validate(calibrationPath is not null);
             string input = r.GetValue(model)!;
             var tensors = ModelTensors.Load(input);
-            var data = CompressionOptions.Collect(input, tensors, calibrationPath, r.GetValue(calibrationTokens), hessian: false, r.GetValue(threads));
-            var result = ModelPruner.Run(tensors, options, data);
+            CalibrationData? data;
+            IImportanceSource? gradients = null;
+            if (options.Method == PruneMethod.Taylor)
+            {
+                // Gradients of the cross-entropy from the training engine, one 128-token window per batch.
+                var (tokens, bos) = CompressionOptions.CalibrationTokens(input, calibrationPath!, r.GetValue(calibrationTokens));
+                gradients = GradientImportance.Collect(tensors, tokens, bos, context: 128, new TrainingGradientSource(batch: 1, threads: r.GetValue(threads)));
+                data = null;
+            }
+            else
+            {
+                data = CompressionOptions.Collect(input, tensors, calibrationPath, r.GetValue(calibrationTokens), hessian: false, r.GetValue(threads));
+            }
+            var result = ModelPruner.Run(tensors, options, data, gradients);
             tensors.ToWriter(_ => GgmlType.F32).Write(r.GetValue(output)!);
             if (r.GetValue(json))
             {

@@ -59,21 +59,32 @@ public interface IGradientSource
 {
     /// <summary>Σ over calibration batches of (∂L/∂W) per tensor name (Taylor), and of (∂L/∂W)² (Fisher).</summary>
     (IReadOnlyDictionary<string, float[]> Gradients, IReadOnlyDictionary<string, float[]> SquaredGradients) Accumulate(
-        ModelTensors model, IReadOnlyList<int> tokens, int context);
+        ModelTensors model, IReadOnlyList<int> tokens, int bos, int context);
 }
 
 /// <summary>Taylor importance |W·∂L/∂W| (Molchanov et al. 2019) from accumulated gradients.</summary>
 public sealed class GradientImportance(IReadOnlyDictionary<string, float[]> gradients) : IImportanceSource
 {
+    /// <summary>
+    /// Taylor importance accumulated per calibration batch b as Molchanov et al. (2019) do: score² = Σ_b (W·g_b)², i.e.
+    /// |W|·√(Σ_b g_b²). (|W·Σ_b g_b| would be nearly zero everywhere on a trained model, whose mean gradient vanishes.)
+    /// </summary>
+    public static GradientImportance FromSquaredGradients(IReadOnlyDictionary<string, float[]> squaredGradients) =>
+        new(squaredGradients.ToDictionary(kv => kv.Key, kv => kv.Value.Select(MathF.Sqrt).ToArray()));
+
+    /// <summary>Runs <paramref name="source"/> (default: the training engine) over calibration tokens and returns the Taylor scores.</summary>
+    public static GradientImportance Collect(ModelTensors model, IReadOnlyList<int> tokens, int bos, int context, IGradientSource? source = null) =>
+        FromSquaredGradients((source ?? DefaultSource).Accumulate(model, tokens, bos, context).SquaredGradients);
+
     public string Name => "taylor";
     public bool PerRow => false;
 
-    /// <summary>The gradient source of this build: none until the training engine provides a backward pass.</summary>
-    public static IGradientSource? DefaultSource => null;
+    /// <summary>The gradient source of this build: the training engine's backward pass.</summary>
+    public static IGradientSource DefaultSource { get; } = new TrainingGradientSource();
 
-    /// <summary>The error for a gradient-based method when no <see cref="IGradientSource"/> exists.</summary>
+    /// <summary>The error for a gradient-based method called without gradients.</summary>
     public static NotSupportedException Unavailable(string method) =>
-        new($"--method {method} needs gradients from the training engine, which this build does not have yet");
+        new($"--method {method} needs gradients (GradientImportance from an IGradientSource)");
 
     public float[] Score(FloatTensor tensor)
     {

@@ -30,7 +30,7 @@ public sealed record PruneOptions(PruneMethod Method, double Sparsity, PrunePatt
 
     public PrunePattern EffectivePattern => Pattern ?? (IsStructural ? PrunePattern.Structured : PrunePattern.Unstructured);
 
-    public bool NeedsCalibration => Method is not (PruneMethod.Magnitude or PruneMethod.Taylor);
+    public bool NeedsCalibration => Method is not PruneMethod.Magnitude;
 
     /// <summary>Checks the combination; every problem is an <see cref="ArgumentException"/> with a one-line message.</summary>
     public void Validate(bool hasCalibration)
@@ -72,10 +72,11 @@ public static class ModelPruner
 {
     /// <summary>Runs the pruning; <paramref name="gradients"/> is needed for taylor only.</summary>
     /// <exception cref="ArgumentException">Invalid options.</exception>
-    /// <exception cref="NotSupportedException">taylor without a gradient source (the training engine).</exception>
+    /// <exception cref="NotSupportedException">taylor without <paramref name="gradients"/>.</exception>
     public static PruneResult Run(ModelTensors model, PruneOptions o, CalibrationData? calibration, IImportanceSource? gradients = null)
     {
-        o.Validate(calibration is not null);
+        // taylor's calibration text arrives as gradients.
+        o.Validate(calibration is not null || (o.Method == PruneMethod.Taylor && gradients is not null));
         long before = model.ParameterCount;
         switch (o.Method)
         {

@@ -99,13 +99,6 @@ public class PrunerTests
         Assert.True(q.BitsPerWeight < 6);
     }
 
-    [Fact]
-    public void TaylorNeedsTheTrainingEngine()
-    {
-        var e = Assert.Throws<NotSupportedException>(() => ModelPruner.Run(ModelTensors.Load(TestModels.Random), new PruneOptions(PruneMethod.Taylor, 0.5), null));
-        Assert.Contains("training engine", e.Message);
-    }
-
     [Theory]
     [InlineData(PruneMethod.Magnitude, 1.5, null, "outside 0..1")]
     [InlineData(PruneMethod.Magnitude, -0.1, null, "outside 0..1")]
