@@ -35,11 +35,13 @@ internal static class TrainCommand
         var tied = new Option<bool>("--tied") { Description = "Share the output head with the token embedding." };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Checkpoint file: resumed from when it exists, written every 100 steps and at the end." };
         var lossCurve = new Option<string?>("--loss-curve") { Description = "Write the loss curve (train, and valid every ~5% of the run) as a PNG." };
+        var documents = new Option<bool>("--documents") { Description = "The corpus is documents separated by blank lines (e.g. chats): every training sequence starts at one, after BOS." };
+        var chatTemplate = new Option<string?>("--chat-template") { Description = "Jinja chat template FILE to store in the model (tokenizer.chat_template)." };
         var json = CommonOptions.Json();
         var cmd = new Command("train", "Train a llama-architecture model and write it as a standard F32 GGUF with the tokenizer inside.")
         {
             corpus, valid, tokenizer, vocabSize, dim, layers, heads, kvHeads, ffn, ctx, steps, batch, lr, seed, threads, init, output,
-            accum, tied, checkpoint, lossCurve, json,
+            accum, tied, checkpoint, lossCurve, documents, chatTemplate, json,
         };
         cmd.SetAction(r => CliRunner.Run(() =>
         {
@@ -95,7 +97,13 @@ internal static class TrainCommand
             {
                 throw new UserErrorException("the tokenizer has no BOS token (training sequences start with BOS)");
             }
-            var train = new TokenDataset(texts.SelectMany(t => tok.Encode(t)).ToArray(), tok.BosId);
+            if (r.GetValue(chatTemplate) is { } templatePath)
+            {
+                vocab = vocab with { ChatTemplate = CommonOptions.ReadText(templatePath) };
+            }
+            var train = r.GetValue(documents)
+                ? new TokenDataset(texts.SelectMany(t => t.Split("\n\n", StringSplitOptions.RemoveEmptyEntries)).Select(d => tok.Encode(d)).ToList(), tok.BosId)
+                : new TokenDataset(texts.SelectMany(t => tok.Encode(t)).ToArray(), tok.BosId);
             var held = validText is null ? null : new TokenDataset(tok.Encode(validText), tok.BosId);
             if (train.Count < seqLen)
             {

@@ -11,10 +11,32 @@ public sealed class TokenDataset
 {
     private readonly int[] _tokens;
 
+    private readonly int[]? _starts;
+
     public TokenDataset(int[] tokens, int bos)
     {
         ArgumentNullException.ThrowIfNull(tokens);
         _tokens = tokens;
+        Bos = bos;
+    }
+
+    /// <summary>A corpus of documents: every training sequence starts at a document start (BOS + the document, running
+    /// on into the next one when it is shorter than a sequence), as a model reading one document from BOS sees it.</summary>
+    public TokenDataset(IReadOnlyList<int[]> documents, int bos)
+    {
+        ArgumentNullException.ThrowIfNull(documents);
+        _tokens = documents.SelectMany(d => d).ToArray();
+        var starts = new List<int>();
+        int at = 0;
+        foreach (var d in documents)
+        {
+            if (d.Length > 0)
+            {
+                starts.Add(at);
+            }
+            at += d.Length;
+        }
+        _starts = starts.ToArray();
         Bos = bos;
     }
 
@@ -32,7 +54,7 @@ public sealed class TokenDataset
         }
         for (int b = 0; b < batch; b++)
         {
-            int s = rng.NextInt(maxStart + 1);
+            int s = _starts is null ? rng.NextInt(maxStart + 1) : Math.Min(_starts[rng.NextInt(_starts.Length)], maxStart);
             var inp = inputs.Slice(b * seqLen, seqLen);
             inp[0] = Bos;
             _tokens.AsSpan(s, seqLen - 1).CopyTo(inp[1..]);
