@@ -66,7 +66,7 @@ internal static class AgentCommands
         {
             model = DefaultModel.Find()
                 ?? throw new UserErrorException($"the default model models/{DefaultModel.FileName} was not found (rebuild it with scripts/train-agent-model.sh); give --model PATH or --rules");
-            var llm = LlmUnderstanding.Open(model, threads, name: $"llm:{DefaultModel.FileName} (default model)");
+            var llm = LlmUnderstanding.Open(model, threads, DefaultModel.Context, $"llm:{DefaultModel.FileName} (default model)");
             Console.Error.WriteLine($"[understanding: {llm.Name}]");
             return llm;
         }

@@ -22,10 +22,24 @@ public sealed class TokenDataset
 
     /// <summary>A corpus of documents: every training sequence starts at a document start (BOS + the document, running
     /// on into the next one when it is shorter than a sequence), as a model reading one document from BOS sees it.</summary>
-    public TokenDataset(IReadOnlyList<int[]> documents, int bos)
+    private readonly bool[]? _scored;
+
+    /// <param name="documents">The documents' tokens.</param>
+    /// <param name="bos">BOS id.</param>
+    /// <param name="scored">Optional, per document and token: whether the token is a training target (e.g. only the
+    /// answers of a chat); unscored tokens are still read, but not predicted.</param>
+    public TokenDataset(IReadOnlyList<int[]> documents, int bos, IReadOnlyList<bool[]>? scored = null)
     {
         ArgumentNullException.ThrowIfNull(documents);
         _tokens = documents.SelectMany(d => d).ToArray();
+        if (scored is not null)
+        {
+            _scored = scored.SelectMany(d => d).ToArray();
+            if (_scored.Length != _tokens.Length)
+            {
+                throw new ArgumentException("the scored mask does not match the documents");
+            }
+        }
         var starts = new List<int>();
         int at = 0;
         foreach (var d in documents)
@@ -58,7 +72,15 @@ public sealed class TokenDataset
             var inp = inputs.Slice(b * seqLen, seqLen);
             inp[0] = Bos;
             _tokens.AsSpan(s, seqLen - 1).CopyTo(inp[1..]);
-            _tokens.AsSpan(s, seqLen).CopyTo(targets.Slice(b * seqLen, seqLen));
+            var tgt = targets.Slice(b * seqLen, seqLen);
+            _tokens.AsSpan(s, seqLen).CopyTo(tgt);
+            if (_scored is not null)
+            {
+                for (int i = 0; i < seqLen; i++)
+                {
+                    tgt[i] = _scored[s + i] ? tgt[i] : -1;
+                }
+            }
         }
     }
 
