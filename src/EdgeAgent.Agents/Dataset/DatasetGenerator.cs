@@ -45,7 +45,10 @@ public sealed record DatasetExample(string Split, string Type, IReadOnlyList<Dev
         foreach (var t in turns)
         {
             messages.Add(new ChatMessage("user", t.Request));
-            messages.Add(new ChatMessage("assistant", t.Answer));
+            // A newline after the JSON: otherwise the byte-level BPE merges its last characters with the end-of-turn
+            // marker ('."}<|'), a token the grammar can never allow (it runs past the end of the document), so a
+            // model trained on that text would be pushed off its own answers at the last step.
+            messages.Add(new ChatMessage("assistant", t.Answer + "\n"));
         }
         return (template ?? ChatTemplate.ChatMl).Render(messages, new ChatTemplateOptions { AddGenerationPrompt = false });
     }
