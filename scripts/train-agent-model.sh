@@ -15,8 +15,8 @@ head -c 4000000 "$WORK/train.txt" > "$WORK/tok-corpus.txt"
 "${EA[@]}" tokenizer-train --corpus "$WORK/tok-corpus.txt" --vocab-size 1024 -o "$WORK/tokenizer.json"
 # 3. The model: 4 layers, dim 128, 4 heads, ffn 384, trained on sequences of 1024 tokens, each starting at a chat
 #    (BOS + chat), loss on the answers only; the chat template (ChatML after BOS) is stored in the GGUF so inference
-#    renders prompts exactly as in training; the declared context is 2048 so 100-device homes still fit.
+#    renders prompts exactly as in training; the declared context is 4096 so 100-device homes still fit.
 "${EA[@]}" train --corpus "$WORK/train.txt" --documents --assistant-only --tokenizer "$WORK/tokenizer.json" \
-    --chat-template models/agent-chat-template.jinja --context-length 2048 \
+    --chat-template models/agent-chat-template.jinja --context-length 4096 \
     --dim 128 --layers 4 --heads 4 --ffn 384 --ctx 1024 --batch 4 --steps ${STEPS:-280} --lr 3e-3 --seed 1 \
     --threads "$THREADS" -o "$OUT" --json

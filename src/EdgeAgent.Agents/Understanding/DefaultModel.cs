@@ -10,8 +10,8 @@ public static class DefaultModel
 {
     public const string FileName = "agent-4x128.gguf";
 
-    /// <summary>Context allocated for it: a 100-device home's prompt is ~1,500 tokens of its 1,024-token BPE.</summary>
-    public const int Context = 2048;
+    /// <summary>Context allocated for it: a 100-device home's prompt is up to ~2,100 tokens of its 1,024-token BPE.</summary>
+    public const int Context = 4096;
 
     /// <summary>The model's path, or null when it is nowhere to be found.</summary>
     public static string? Find()
