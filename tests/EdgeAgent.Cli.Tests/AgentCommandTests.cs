@@ -41,7 +41,7 @@ public sealed class AgentCommandTests
     [Fact]
     public void Ask_prints_the_contract_fields_and_blocks_an_unconfirmed_unlock()
     {
-        var j = Json(CliProcess.Run("agent", "ask", "--json", "turn off the porch light and unlock the front door"));
+        var j = Json(CliProcess.Run("agent", "ask", "--json", "--rules", "turn off the porch light and unlock the front door"));
         Assert.Equal(["tool_calls", "reply", "blocked", "executed", "latency_ms", "understanding"], j.EnumerateObject().Select(p => p.Name));
         Assert.Equal(["light.turn_off", "lock.unlock"], j.GetProperty("tool_calls").EnumerateArray().Select(c => c.GetProperty("name").GetString()));
         var blocked = Assert.Single(j.GetProperty("blocked").EnumerateArray());
@@ -51,9 +51,23 @@ public sealed class AgentCommandTests
         Assert.True(j.GetProperty("latency_ms").GetDouble() >= 0);
         Assert.Contains("not a language model", j.GetProperty("understanding").GetString());
 
-        var confirmed = Json(CliProcess.Run("agent", "ask", "--json", "--confirm", "--dry-run", "unlock the front door"));
+        var confirmed = Json(CliProcess.Run("agent", "ask", "--json", "--rules", "--confirm", "--dry-run", "unlock the front door"));
         Assert.Empty(confirmed.GetProperty("blocked").EnumerateArray());
         Assert.False(confirmed.GetProperty("executed").GetBoolean());
+    }
+
+    [Fact]
+    public void Ask_uses_the_embedded_trained_model_by_default()
+    {
+        var j = Json(CliProcess.Run("agent", "ask", "--json", "--threads", "2", "turn off the porch light and unlock the front door"));
+        Assert.StartsWith("llm:agent-4x128.gguf", j.GetProperty("understanding").GetString());
+        var entities = Json(CliProcess.Run("agent", "devices", "--json")).GetProperty("devices").EnumerateArray().Select(d => d.GetProperty("entity_id").GetString()).ToHashSet();
+        var calls = j.GetProperty("tool_calls").EnumerateArray().ToList();
+        Assert.All(calls, c => Assert.True(!c.GetProperty("arguments").TryGetProperty("entity_id", out var id) || entities.Contains(id.GetString())));
+        // Without --confirm an unlock, if proposed, is blocked.
+        int unlocks = calls.Count(c => c.GetProperty("name").GetString() == "lock.unlock");
+        Assert.Equal(unlocks, j.GetProperty("blocked").EnumerateArray().Count(b => b.GetProperty("name").GetString() == "lock.unlock"));
+        UserError(CliProcess.Run("agent", "ask", "--rules", "--model", "x.gguf", "hi"), "not both");
     }
 
     [Fact]
@@ -117,9 +131,26 @@ public sealed class AgentCommandTests
     public void Demo_short_mode_reaches_the_expected_states()
     {
         string db = Path.Combine(Path.GetTempPath(), $"edgeagent-demo-cli-{Guid.NewGuid():N}.db");
-        var j = Json(CliProcess.Run("demo", "--minutes", "0", "--json", "--memory", db));
+        // The scripted day's expected states are asserted with the rule-based module: the default model is not yet
+        // accurate enough to reach all of them (docs/agents.md → Results).
+        var j = Json(CliProcess.Run("demo", "--rules", "--minutes", "0", "--json", "--memory", db));
         Assert.True(j.GetProperty("expected_states_reached").GetBoolean(), j.GetProperty("mismatches").ToString());
         Assert.Equal("locked", j.GetProperty("states").GetProperty("lock.front_door").GetString());
-        Assert.Contains("[17:30]", CliProcess.Run("demo", "--minutes", "0", "--memory", db).Stderr);
+        Assert.Contains("[17:30]", CliProcess.Run("demo", "--rules", "--minutes", "0", "--memory", db).Stderr);
+    }
+
+    [Fact]
+    public void Demo_short_mode_runs_end_to_end_with_the_default_model_and_never_unlocks_unconfirmed()
+    {
+        string db = Path.Combine(Path.GetTempPath(), $"edgeagent-demo-cli-{Guid.NewGuid():N}.db");
+        var j = Json(CliProcess.Run("demo", "--minutes", "0", "--json", "--threads", "2", "--memory", db));
+        Assert.StartsWith("llm:agent-4x128.gguf", j.GetProperty("understanding").GetString());
+        var turns = j.GetProperty("turns").EnumerateArray().ToList();
+        Assert.NotEmpty(turns);
+        foreach (var turn in turns.Where(t => !t.GetProperty("request").GetString()!.StartsWith("yes", StringComparison.Ordinal)))
+        {
+            int unlocks = turn.GetProperty("tool_calls").EnumerateArray().Count(c => c.GetProperty("name").GetString() == "lock.unlock");
+            Assert.Equal(unlocks, turn.GetProperty("blocked").EnumerateArray().Count(b => b.GetProperty("name").GetString() == "lock.unlock"));
+        }
     }
 }

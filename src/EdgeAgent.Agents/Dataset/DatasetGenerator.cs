@@ -35,9 +35,23 @@ public sealed record DatasetExample(string Split, string Type, IReadOnlyList<Dev
     public string Answer => PromptBuilder.Answer(Expected, Reply);
 
     /// <summary>The training text: the chat (ChatML) with system prompt, request and answer.</summary>
-    public string ChatText(ChatTemplate? template = null) => (template ?? ChatTemplate.ChatMl).Render(
-        [new ChatMessage("system", PromptBuilder.System(Home, [])), new ChatMessage("user", Request), new ChatMessage("assistant", Answer)],
-        new ChatTemplateOptions { AddGenerationPrompt = false });
+    public string ChatText(ChatTemplate? template = null) => ChatText([this], template);
+
+    /// <summary>One chat about the home of the first example: system prompt, then each request and its answer.
+    /// Its first turn is exactly the prompt and answer of a single request.</summary>
+    public static string ChatText(IReadOnlyList<DatasetExample> turns, ChatTemplate? template = null)
+    {
+        var messages = new List<ChatMessage> { new("system", PromptBuilder.System(turns[0].Home, [])) };
+        foreach (var t in turns)
+        {
+            messages.Add(new ChatMessage("user", t.Request));
+            // A newline after the JSON: otherwise the byte-level BPE merges its last characters with the end-of-turn
+            // marker ('."}<|'), a token the grammar can never allow (it runs past the end of the document), so a
+            // model trained on that text would be pushed off its own answers at the last step.
+            messages.Add(new ChatMessage("assistant", t.Answer + "\n"));
+        }
+        return (template ?? ChatTemplate.ChatMl).Render(messages, new ChatTemplateOptions { AddGenerationPrompt = false });
+    }
 }
 
 /// <summary>
@@ -62,7 +76,40 @@ public sealed class DatasetGenerator(TemplateSet set, int seed)
 
     public DatasetExample Next()
     {
-        var home = RandomHome();
+        while (true)
+        {
+            if (NextFor(RandomHome()) is { } example)
+            {
+                return example;
+            }
+        }
+    }
+
+    /// <summary>Chats for the training corpus: each a random home with <paramref name="turns"/> independent requests
+    /// about it (the system prompt, then request/answer pairs), so one inventory teaches several answers.</summary>
+    public IEnumerable<IReadOnlyList<DatasetExample>> Conversations(int count, int turns)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            var home = RandomHome();
+            var chat = new List<DatasetExample>();
+            for (int k = 0; k < turns; k++)
+            {
+                if (NextFor(home) is { } example)
+                {
+                    chat.Add(example);
+                }
+            }
+            if (chat.Count > 0)
+            {
+                yield return chat;
+            }
+        }
+    }
+
+    /// <summary>A request about <paramref name="home"/>; null when the drawn kind has no suitable device.</summary>
+    public DatasetExample? NextFor(List<Device> home)
+    {
         double u = _rng.NextDouble();
         string type = u < 0.32 ? "single" : u < 0.52 ? "numeric" : u < 0.72 ? "multi" : u < 0.82 ? "query" : u < 0.89 ? "notify" : "no_tool";
         switch (type)
@@ -100,7 +147,7 @@ public sealed class DatasetGenerator(TemplateSet set, int seed)
                 var one = Clause(home, type) ?? Clause(home, "single");
                 if (one is null)
                 {
-                    return Next();
+                    return null;
                 }
                 return new(set.Split, type, home, one.Value.Text, [one.Value.Call], type == "query" ? "Here is the reading." : "OK.");
         }

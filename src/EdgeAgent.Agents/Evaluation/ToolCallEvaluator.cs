@@ -45,7 +45,8 @@ public sealed record EvalReport(
 /// <summary>
 /// Runs any <see cref="IUnderstanding"/> (a model under the grammar, or the rule-based fallback) on examples and
 /// scores it: exact tool calls (names, arguments and order), schema validity of the answer against the grammar of
-/// the example's home, and calls naming entities outside the home. Latency is command → proposal.
+/// the example's home, and calls naming entities outside the home. Latency is command → proposal, with
+/// the home prepared (<see cref="IUnderstanding.Prepare"/>).
 /// </summary>
 public static class ToolCallEvaluator
 {
@@ -60,6 +61,9 @@ public static class ToolCallEvaluator
         {
             cancellation.ThrowIfCancellationRequested();
             var input = new UnderstandingInput(ex.Home, [], ex.Request);
+            // A running agent has its home's system prompt in the KV cache before a request arrives: latency is
+            // measured from the request on, as in `agent ask` (docs/agents.md).
+            understanding.Prepare(input);
             long start = Stopwatch.GetTimestamp();
             var p = understanding.Propose(input, cancellation);
             latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);

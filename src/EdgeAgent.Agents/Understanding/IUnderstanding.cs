@@ -21,4 +21,10 @@ public interface IUnderstanding
     bool IsLanguageModel { get; }
 
     Proposal Propose(UnderstandingInput input, CancellationToken cancellation = default);
+
+    /// <summary>Gets ready for requests about this home (a model evaluates the system prompt into its KV cache and
+    /// builds the grammar), so that <see cref="Propose"/> measures a warm agent. Optional.</summary>
+    void Prepare(UnderstandingInput home)
+    {
+    }
 }

@@ -44,10 +44,10 @@ public sealed class LlmUnderstanding : IUnderstanding, IDisposable
     /// <summary>Prompt tokens actually evaluated in the last request (the rest came from the cache).</summary>
     public int LastEvaluatedPromptTokens { get; private set; }
 
-    public static LlmUnderstanding Open(string path, int threads, int? context = null)
+    public static LlmUnderstanding Open(string path, int threads, int? context = null, string? name = null)
     {
         var session = InferenceSession.Open(path, threads, context);
-        return new LlmUnderstanding(session, "llm:" + Path.GetFileName(path));
+        return new LlmUnderstanding(session, name ?? "llm:" + Path.GetFileName(path));
     }
 
     /// <summary>The prompt tokens for an input (chat template, special tokens parsed).</summary>
@@ -77,13 +77,7 @@ public sealed class LlmUnderstanding : IUnderstanding, IDisposable
         {
             throw new InvalidOperationException($"the prompt has {prompt.Length} tokens; the model's context holds {_session.ContextLength}");
         }
-        // The grammar depends on which devices exist, not on their states: rebuild only when the ids change.
-        string key = string.Join(',', input.Devices.Select(d => d.EntityId));
-        if (key != _grammarKey)
-        {
-            _grammar = new JsonRecognizer(ToolCatalog.AnswerGrammar(input.Devices), ToolCatalog.AnswerGrammarOptions);
-            _grammarKey = key;
-        }
+        EnsureGrammar(input);
         var mask = new GrammarMask(_grammar!, TokenTrie.For(tokenizer));
         EvaluatePrompt(prompt);
 
@@ -109,6 +103,28 @@ public sealed class LlmUnderstanding : IUnderstanding, IDisposable
         string text = Encoding.UTF8.GetString(mask.Output);
         bool complete = mask.IsComplete || mask.IsFinished;
         return Parse(text, complete, generated.Count);
+    }
+
+    /// <summary>Evaluates the system prompt (everything before the request) and builds the grammar.</summary>
+    public void Prepare(UnderstandingInput home)
+    {
+        EnsureGrammar(home);
+        var prompt = PromptTokens(home with { Request = "" });
+        if (prompt.Length + 8 < _session.ContextLength)
+        {
+            EvaluatePrompt(prompt);
+        }
+    }
+
+    /// <summary>The grammar depends on which devices exist, not on their states: rebuilt only when the ids change.</summary>
+    private void EnsureGrammar(UnderstandingInput input)
+    {
+        string key = string.Join(',', input.Devices.Select(d => d.EntityId));
+        if (key != _grammarKey)
+        {
+            _grammar = new JsonRecognizer(ToolCatalog.AnswerGrammar(input.Devices), ToolCatalog.AnswerGrammarOptions);
+            _grammarKey = key;
+        }
     }
 
     /// <summary>Evaluates the prompt, reusing the cached prefix it shares with the last sequence.</summary>

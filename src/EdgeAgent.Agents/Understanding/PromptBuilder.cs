@@ -10,7 +10,7 @@ namespace EdgeAgent.Agents.Understanding;
 /// <summary>
 /// The prompt the model reads — the same text the training set is made of. The system message holds the rules,
 /// the tools usable in this home and a compact inventory (one line per device, grouped by area: ~8–12 tokens a
-/// device, so 100 devices fit in about a thousand tokens); device-provided text (names, areas, states) appears only
+/// device, name before entity id, so 100 devices fit in about a thousand tokens); device-provided text (names, areas, states) appears only
 /// as JSON string literals, so it reads as data and cannot break the layout. Recent events follow; the request is
 /// the user message. The answer is one JSON object:
 /// <c>{"tool_calls":[{"name":...,"arguments":{...}}],"reply":"..."}</c>.
@@ -43,7 +43,9 @@ public static class PromptBuilder
             sb.Append("\n[").Append(JsonText.Quote(area.Key)).Append(']');
             foreach (var d in area)
             {
-                sb.Append("\n").Append(d.EntityId).Append(' ').Append(JsonText.Quote(d.Name)).Append(' ').Append(JsonText.Quote(DeviceCommands.Describe(d)));
+                // Name first, then the id: the id follows the words a person uses for the device, so a small model
+                // learns to copy it (the inventory itself trains "name → id" on every line).
+                sb.Append("\n").Append(JsonText.Quote(d.Name)).Append(' ').Append(d.EntityId).Append(' ').Append(JsonText.Quote(DeviceCommands.Describe(d)));
             }
         }
         if (recent.Count > 0)

@@ -29,9 +29,14 @@ internal static class AgentCommands
 
     private static Option<string?> HomeOption() => new("--home") { Description = "HOME.json with the devices (default: the built-in demo home)." };
 
-    private static Option<string?> ModelOption() => new("--model", "-m")
+    internal static Option<string?> ModelOption() => new("--model", "-m")
     {
-        Description = "Instruct GGUF model for understanding (ChatML/Llama 3 templates). Without it, a rule-based fallback (not a language model) is used.",
+        Description = $"Instruct GGUF model for understanding (ChatML/Llama 3 templates). Default: the embedded model models/{DefaultModel.FileName}, trained on synthetic homes.",
+    };
+
+    internal static Option<bool> RulesOption() => new("--rules")
+    {
+        Description = "Use the rule-based fallback (not a language model) instead of a model.",
     };
 
     internal static List<Device> LoadHome(string? path)
@@ -46,12 +51,24 @@ internal static class AgentCommands
         }
     }
 
-    internal static IUnderstanding OpenUnderstanding(string? model, int threads)
+    internal static IUnderstanding OpenUnderstanding(string? model, bool rules, int threads)
     {
+        if (rules)
+        {
+            if (model is not null)
+            {
+                throw new UserErrorException("give either --model or --rules, not both");
+            }
+            Console.Error.WriteLine($"[understanding: {RuleBasedUnderstanding.Label}]");
+            return new RuleBasedUnderstanding();
+        }
         if (model is null)
         {
-            Console.Error.WriteLine($"[understanding: {RuleBasedUnderstanding.Label}; give --model for a language model]");
-            return new RuleBasedUnderstanding();
+            model = DefaultModel.Find()
+                ?? throw new UserErrorException($"the default model models/{DefaultModel.FileName} was not found (rebuild it with scripts/train-agent-model.sh); give --model PATH or --rules");
+            var llm = LlmUnderstanding.Open(model, threads, DefaultModel.Context, $"llm:{DefaultModel.FileName} (default model)");
+            Console.Error.WriteLine($"[understanding: {llm.Name}]");
+            return llm;
         }
         return LlmUnderstanding.Open(model, threads);
     }
@@ -100,6 +117,7 @@ internal static class AgentCommands
     {
         var home = HomeOption();
         var model = ModelOption();
+        var rules = RulesOption();
         var dryRun = new Option<bool>("--dry-run") { Description = "Decide but do not execute." };
         var confirm = new Option<bool>("--confirm") { Description = "Confirm sensitive actions (lock.unlock) asked for in this command." };
         var memoryPath = new Option<string?>("--memory") { Description = "SQLite file for events, decisions and results (default: not kept)." };
@@ -108,7 +126,7 @@ internal static class AgentCommands
         var command = new Argument<string>("COMMAND") { Description = "What to do, in words." };
         var cmd = new Command("ask", "Ask the agent to do something; prints the tool calls, what the policy blocked and the reply.")
         {
-            home, model, dryRun, confirm, memoryPath, threads, json, command,
+            home, model, rules, dryRun, confirm, memoryPath, threads, json, command,
         };
         cmd.SetAction(r => CliRunner.Run(() =>
         {
@@ -119,7 +137,7 @@ internal static class AgentCommands
             }
             var devices = LoadHome(r.GetValue(home));
             var registry = new DeviceRegistry(devices);
-            var understanding = OpenUnderstanding(r.GetValue(model), r.GetValue(threads));
+            var understanding = OpenUnderstanding(r.GetValue(model), r.GetValue(rules), r.GetValue(threads));
             try
             {
                 using var memory = new AgentMemory(r.GetValue(memoryPath) ?? ":memory:");
@@ -176,9 +194,10 @@ internal static class AgentCommands
         var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1 };
         var format = new Option<string>("--format") { Description = "jsonl (examples with homes, for eval) or text (ChatML training corpus, one example per chat).", DefaultValueFactory = _ => "jsonl" };
         var output = new Option<string>("--output", "-o") { Description = "Output file.", Required = true };
+        var turns = new Option<int>("--turns") { Description = "text: requests per chat about the same home (--count chats).", DefaultValueFactory = _ => 1, Validators = { r => CommonOptions.Positive(r, "--turns") } };
         var cmd = new Command("dataset", "Generate synthetic tool-call examples: random homes, phrasings, multi-action, numeric, no-tool requests.")
         {
-            split, count, seed, format, output,
+            split, count, seed, format, output, turns,
         };
         cmd.SetAction(r => CliRunner.Run(() =>
         {
@@ -190,6 +209,16 @@ internal static class AgentCommands
             var generator = new DatasetGenerator(TemplateSet.Load(r.GetValue(split)!), r.GetValue(seed));
             using var w = new StreamWriter(r.GetValue(output)!, false, new System.Text.UTF8Encoding(false));
             int n = 0;
+            if (fmt == "text" && r.GetValue(turns) > 1)
+            {
+                foreach (var chat in generator.Conversations(r.GetValue(count), r.GetValue(turns)))
+                {
+                    w.Write(DatasetExample.ChatText(chat) + "\n");
+                    n += chat.Count;
+                }
+                Console.Error.WriteLine($"wrote {r.GetValue(count)} chats, {n} {r.GetValue(split)} examples to {r.GetValue(output)}");
+                return 0;
+            }
             foreach (var ex in generator.Generate(r.GetValue(count)))
             {
                 w.Write(fmt == "jsonl" ? ex.ToJson().ToJsonString(JsonText.Options) + "\n" : ex.ChatText() + "\n");
@@ -204,6 +233,7 @@ internal static class AgentCommands
     private static Command Eval()
     {
         var model = ModelOption();
+        var rules = RulesOption();
         var set = new Option<string?>("--set") { Description = "JSONL examples (default: generate from the held-out eval templates with --count and --seed)." };
         var count = new Option<int>("--count") { Description = "Examples to generate when no --set is given.", DefaultValueFactory = _ => 200 };
         var seed = new Option<int>("--seed") { Description = "Seed when generating.", DefaultValueFactory = _ => 7 };
@@ -211,7 +241,7 @@ internal static class AgentCommands
         var json = CommonOptions.Json();
         var cmd = new Command("eval", "Score tool-call understanding: exact calls per tool and request type, schema validity, entities outside the home, latency.")
         {
-            model, set, count, seed, threads, json,
+            model, rules, set, count, seed, threads, json,
         };
         cmd.SetAction(r => CliRunner.Run(() =>
         {
@@ -241,7 +271,7 @@ internal static class AgentCommands
             {
                 examples = new DatasetGenerator(TemplateSet.Load("eval"), r.GetValue(seed)).Generate(r.GetValue(count)).ToList();
             }
-            var understanding = OpenUnderstanding(r.GetValue(model), r.GetValue(threads));
+            var understanding = OpenUnderstanding(r.GetValue(model), r.GetValue(rules), r.GetValue(threads));
             try
             {
                 var report = ToolCallEvaluator.Evaluate(understanding, examples);

@@ -14,13 +14,14 @@ internal static class DemoCommand
     public static Command Create()
     {
         var minutes = new Option<double>("--minutes") { Description = "Wall-clock minutes to spread the scripted day over (0: as fast as possible, for CI).", DefaultValueFactory = _ => 1.0 };
-        var model = new Option<string?>("--model", "-m") { Description = "Instruct GGUF for understanding (default: the rule-based fallback, not a language model)." };
+        var model = AgentCommands.ModelOption();
+        var rules = AgentCommands.RulesOption();
         var memory = new Option<string?>("--memory") { Description = "SQLite memory file (default: edgeagent-demo.db in the temp folder; kept across runs)." };
         var threads = CommonOptions.Threads();
         var json = CommonOptions.Json();
         var cmd = new Command("demo", "Run the home-agent demo: MQTT broker, simulated home, a scripted day with an injection attempt and a confirmed unlock.")
         {
-            minutes, model, memory, threads, json,
+            minutes, model, rules, memory, threads, json,
         };
         cmd.SetAction(r => CliRunner.Run(() =>
         {
@@ -29,7 +30,7 @@ internal static class DemoCommand
                 throw new UserErrorException("--minutes must be between 0 and 1440");
             }
             bool asJson = r.GetValue(json);
-            var understanding = AgentCommands.OpenUnderstanding(r.GetValue(model), r.GetValue(threads));
+            var understanding = AgentCommands.OpenUnderstanding(r.GetValue(model), r.GetValue(rules), r.GetValue(threads));
             try
             {
                 var log = new MemoryLog(line => Console.Error.WriteLine(line));

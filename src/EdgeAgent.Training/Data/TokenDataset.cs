@@ -11,10 +11,46 @@ public sealed class TokenDataset
 {
     private readonly int[] _tokens;
 
+    private readonly int[]? _starts;
+
     public TokenDataset(int[] tokens, int bos)
     {
         ArgumentNullException.ThrowIfNull(tokens);
         _tokens = tokens;
+        Bos = bos;
+    }
+
+    /// <summary>A corpus of documents: every training sequence starts at a document start (BOS + the document, running
+    /// on into the next one when it is shorter than a sequence), as a model reading one document from BOS sees it.</summary>
+    private readonly bool[]? _scored;
+
+    /// <param name="documents">The documents' tokens.</param>
+    /// <param name="bos">BOS id.</param>
+    /// <param name="scored">Optional, per document and token: whether the token is a training target (e.g. only the
+    /// answers of a chat); unscored tokens are still read, but not predicted.</param>
+    public TokenDataset(IReadOnlyList<int[]> documents, int bos, IReadOnlyList<bool[]>? scored = null)
+    {
+        ArgumentNullException.ThrowIfNull(documents);
+        _tokens = documents.SelectMany(d => d).ToArray();
+        if (scored is not null)
+        {
+            _scored = scored.SelectMany(d => d).ToArray();
+            if (_scored.Length != _tokens.Length)
+            {
+                throw new ArgumentException("the scored mask does not match the documents");
+            }
+        }
+        var starts = new List<int>();
+        int at = 0;
+        foreach (var d in documents)
+        {
+            if (d.Length > 0)
+            {
+                starts.Add(at);
+            }
+            at += d.Length;
+        }
+        _starts = starts.ToArray();
         Bos = bos;
     }
 
@@ -32,11 +68,19 @@ public sealed class TokenDataset
         }
         for (int b = 0; b < batch; b++)
         {
-            int s = rng.NextInt(maxStart + 1);
+            int s = _starts is null ? rng.NextInt(maxStart + 1) : Math.Min(_starts[rng.NextInt(_starts.Length)], maxStart);
             var inp = inputs.Slice(b * seqLen, seqLen);
             inp[0] = Bos;
             _tokens.AsSpan(s, seqLen - 1).CopyTo(inp[1..]);
-            _tokens.AsSpan(s, seqLen).CopyTo(targets.Slice(b * seqLen, seqLen));
+            var tgt = targets.Slice(b * seqLen, seqLen);
+            _tokens.AsSpan(s, seqLen).CopyTo(tgt);
+            if (_scored is not null)
+            {
+                for (int i = 0; i < seqLen; i++)
+                {
+                    tgt[i] = _scored[s + i] ? tgt[i] : -1;
+                }
+            }
         }
     }
 
