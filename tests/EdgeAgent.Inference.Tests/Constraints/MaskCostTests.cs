@@ -11,7 +11,7 @@ public sealed class MaskCostTests(ITestOutputHelper output)
     [Fact]
     public void Real_vocabulary_masks_are_valid_and_cheap()
     {
-        var tokenizer = Tokenizer.Create(HfTokenizerJson.FromFile(SharedData.PathOf("tokenizers", "smollm2-tokenizer.json")));
+        var tokenizer = Tokenizer.Create(HfTokenizerJson.FromFile(TestData.Path("tokenizers", "smollm2-tokenizer.json")));
         var trie = TokenTrie.For(tokenizer);
         var schema = JsonSchemaCompiler.Compile(GrammarMaskPropertyTests.Schemas[0]);
         int tokens = 0;

@@ -73,7 +73,7 @@ public sealed class LlamaCppAgreementTests(VocabFixture vocabs, ITestOutputHelpe
     public void WikiTextEncodesAsLlamaCppDoes(string name)
     {
         var v = Pick(name);
-        var text = File.ReadAllText(SharedData.PathOf("data", "wikitext-2", "test.txt"));
+        var text = File.ReadAllText(TestData.Path("data", "wikitext-2", "test.txt"));
 
         // the whole file in one call
         var expected = v.Reference.Tokenize(text);
@@ -97,7 +97,7 @@ public sealed class LlamaCppAgreementTests(VocabFixture vocabs, ITestOutputHelpe
     public void DecodeMatchesLlamaCppDetokenize(string name)
     {
         var v = Pick(name);
-        var texts = Samples.Concat(Chunks(File.ReadAllText(SharedData.PathOf("data", "wikitext-2", "test.txt")), 200).Take(5));
+        var texts = Samples.Concat(Chunks(File.ReadAllText(TestData.Path("data", "wikitext-2", "test.txt")), 200).Take(5));
         foreach (var text in texts)
         {
             foreach (bool parseSpecial in new[] { false, true })
@@ -151,7 +151,7 @@ public sealed class LlamaCppAgreementTests(VocabFixture vocabs, ITestOutputHelpe
     [Fact]
     public void WikiTextTokenizesWellUnderAFewSeconds()
     {
-        var text = File.ReadAllText(SharedData.PathOf("data", "wikitext-2", "valid.txt"));
+        var text = File.ReadAllText(TestData.Path("data", "wikitext-2", "valid.txt"));
         foreach (var v in new[] { vocabs.SmolLm2, vocabs.Llama2 })
         {
             var fresh = Tokenizer.Create(v.Vocab);   // cold per-word cache

@@ -7,8 +7,8 @@ namespace EdgeAgent.Inference.Tests.Tokenizers;
 /// <summary>Importers, GGUF round trips, streaming and hostile input; no native code involved.</summary>
 public class TokenizerTests
 {
-    private static readonly Lazy<TokenizerVocab> s_llama2 = new(() => SentencePieceVocab.FromModelProto(SharedData.PathOf("tokenizers", "llama2-tokenizer.model")));
-    private static readonly Lazy<TokenizerVocab> s_smollm2 = new(() => HfTokenizerJson.FromFile(SharedData.PathOf("tokenizers", "smollm2-tokenizer.json")));
+    private static readonly Lazy<TokenizerVocab> s_llama2 = new(() => SentencePieceVocab.FromModelProto(TestData.Path("tokenizers", "llama2-tokenizer.model")));
+    private static readonly Lazy<TokenizerVocab> s_smollm2 = new(() => HfTokenizerJson.FromFile(TestData.Path("tokenizers", "smollm2-tokenizer.json")));
     private static readonly Lazy<Tokenizer> s_llama2Tokenizer = new(() => Tokenizer.Create(s_llama2.Value));
     private static readonly Lazy<Tokenizer> s_smollm2Tokenizer = new(() => Tokenizer.Create(s_smollm2.Value));
 
@@ -153,7 +153,7 @@ public class TokenizerTests
     [Fact]
     public void TruncatedOrGarbageModelProtoIsRejectedClearly()
     {
-        var data = File.ReadAllBytes(SharedData.PathOf("tokenizers", "llama2-tokenizer.model"));
+        var data = File.ReadAllBytes(TestData.Path("tokenizers", "llama2-tokenizer.model"));
         Assert.Throws<TokenizerFormatException>(() => SentencePieceVocab.FromModelProto(data.AsSpan(0, 1000)));
         Assert.Throws<TokenizerFormatException>(() => SentencePieceVocab.FromModelProto(ReadOnlySpan<byte>.Empty));
         var rng = new Random(42);

@@ -14,8 +14,8 @@ public sealed class VocabFixture : IDisposable
 
     public VocabFixture()
     {
-        Llama2 = Build("llama2", SentencePieceVocab.FromModelProto(SharedData.PathOf("tokenizers", "llama2-tokenizer.model")));
-        var smol = HfTokenizerJson.FromFile(SharedData.PathOf("tokenizers", "smollm2-tokenizer.json"));
+        Llama2 = Build("llama2", SentencePieceVocab.FromModelProto(TestData.Path("tokenizers", "llama2-tokenizer.model")));
+        var smol = HfTokenizerJson.FromFile(TestData.Path("tokenizers", "smollm2-tokenizer.json"));
         SmolLm2 = Build("smollm2", smol);
         // The same byte-level vocabulary under the other pre-tokenizers we support: llama.cpp then splits text with
         // their regexes (and llama-bpe's ignore_merges), so every pre-tokenizer is checked against the real thing.
