@@ -115,7 +115,7 @@ public sealed class DatasetGenerator(TemplateSet set, int seed)
         switch (type)
         {
             case "notify":
-                string message = Pick(set.Messages);
+                string message = _rng.NextDouble() < set.MadeUpMessages ? MadeUpMessage() : Pick(set.Messages);
                 var call = new ToolCall("notify.send", new JsonObject { ["message"] = message });
                 return new(set.Split, type, home, Fill(Pick(set.Templates["notify.send"]), "{message}", message), [call], "Message sent.");
             case "no_tool":
@@ -207,12 +207,12 @@ public sealed class DatasetGenerator(TemplateSet set, int seed)
         {
             string domain = WeightedDomain();
             string area = areas[_rng.Next(areas.Count)];
-            string name = Pick(set.Names[domain]).Replace("{area}", area, StringComparison.Ordinal);
+            string name = _rng.NextDouble() < set.MadeUpNames ? MadeUpName() : Pick(set.Names[domain]).Replace("{area}", area, StringComparison.Ordinal);
             if (!names.Add(name))
             {
                 continue;
             }
-            string id = domain + "." + Slug(name);
+            string id = domain + "." + (_rng.NextDouble() < set.OpaqueIds ? OpaqueId() : Slug(name));
             for (int k = 2; !ids.Add(id); k++)
             {
                 id = domain + "." + Slug(name) + "_" + k.ToString(CultureInfo.InvariantCulture);
@@ -221,6 +221,42 @@ public sealed class DatasetGenerator(TemplateSet set, int seed)
         }
         return devices.OrderBy(d => areas.IndexOf(d.Area)).ToList();
     }
+
+    private static readonly string[] KindWords = ["lamp", "light", "plug", "fan", "socket", "thermostat", "door", "blinds", "speaker", "TV", "meter", "sensor", "pump", "radio"];
+    private static readonly string[] Integrations = ["shelly", "hue", "zigbee", "tasmota", "sonoff", "tuya", "node", "dev"];
+
+    /// <summary>A pronounceable made-up name ("Tavizo"), now and then followed by a kind word of any domain.</summary>
+    private string MadeUpName()
+    {
+        string word = MadeUpWord();
+        word = char.ToUpperInvariant(word[0]) + word[1..];
+        return _rng.NextDouble() < 0.6 ? word + " " + Pick(KindWords) : word;
+    }
+
+    private string MadeUpWord()
+    {
+        const string consonants = "bdfgklmnprstvz", vowels = "aeiou";
+        var sb = new StringBuilder();
+        for (int k = _rng.Next(2, 4); k > 0; k--)
+        {
+            sb.Append(consonants[_rng.Next(consonants.Length)]).Append(vowels[_rng.Next(vowels.Length)]);
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>Two to six words, each made up or taken from the split's messages.</summary>
+    private string MadeUpMessage()
+    {
+        var words = new string[_rng.Next(2, 7)];
+        for (int i = 0; i < words.Length; i++)
+        {
+            words[i] = _rng.Next(2) == 0 ? MadeUpWord() : Pick(Pick(set.Messages).Split(' '));
+        }
+        return string.Join(' ', words);
+    }
+
+    /// <summary>An object id unrelated to the device's name, like integrations make them ("shelly_42").</summary>
+    private string OpaqueId() => Pick(Integrations) + "_" + _rng.Next(1, 100).ToString(CultureInfo.InvariantCulture);
 
     private string WeightedDomain()
     {

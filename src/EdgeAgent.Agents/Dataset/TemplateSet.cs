@@ -19,6 +19,18 @@ public sealed record TemplateSet
     [JsonPropertyName("connectors")] public required string[] Connectors { get; init; }
     [JsonPropertyName("no_tool")] public required string[][] NoTool { get; init; }
 
+    /// <summary>Share of devices named with a made-up word (optionally followed by a kind word of any domain), so a
+    /// model must read a device's domain and id from the inventory instead of guessing them from familiar names.</summary>
+    [JsonPropertyName("made_up_names")] public double MadeUpNames { get; init; }
+
+    /// <summary>Share of devices whose entity id is not derived from the name (as with real integrations:
+    /// <c>light.shelly_42</c>), so the id must be copied from the inventory line, not spelled from the request.</summary>
+    /// <summary>Share of notification messages made of random words (made-up ones and words of the message list), so a
+    /// model learns to copy the message from the request instead of recalling one it has seen.</summary>
+    [JsonPropertyName("made_up_messages")] public double MadeUpMessages { get; init; }
+
+    [JsonPropertyName("opaque_ids")] public double OpaqueIds { get; init; }
+
     /// <summary>The embedded set for "train" or "eval".</summary>
     /// <exception cref="ArgumentException">Unknown split.</exception>
     public static TemplateSet Load(string split)

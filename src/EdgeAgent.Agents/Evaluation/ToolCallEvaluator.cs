@@ -74,7 +74,12 @@ public static class ToolCallEvaluator
             // would write them) must be a complete answer of this home's grammar.
             var grammar = new JsonRecognizer(ToolCatalog.AnswerGrammar(ex.Home), ToolCatalog.AnswerGrammarOptions);
             string answer = p.RawOutput ?? PromptBuilder.Answer(p.Calls, p.Reply);
-            valid += p.SchemaValid && grammar.Accepts(Encoding.UTF8.GetBytes(answer)) ? 1 : 0;
+            bool schemaValid = p.SchemaValid && grammar.Accepts(Encoding.UTF8.GetBytes(answer));
+            valid += schemaValid ? 1 : 0;
+            if (!schemaValid)
+            {
+                failures.Add($"[{ex.Type}] \"{ex.Request}\": not schema-valid ({p.GeneratedTokens} tokens): {answer}");
+            }
             var ids = ex.Home.Select(d => d.EntityId).ToHashSet(StringComparer.Ordinal);
             proposed += p.Calls.Count;
             outside += p.Calls.Count(c => c.EntityId is { } id && !ids.Contains(id));

@@ -23,7 +23,7 @@ public sealed class LlmUnderstanding : IUnderstanding, IDisposable
     private string? _grammarKey;
     private JsonRecognizer? _grammar;
 
-    public LlmUnderstanding(InferenceSession session, string name, int maxTokens = 256)
+    public LlmUnderstanding(InferenceSession session, string name, int maxTokens = 1024)
     {
         _session = session;
         Name = name;
@@ -34,6 +34,9 @@ public sealed class LlmUnderstanding : IUnderstanding, IDisposable
 
     public bool IsLanguageModel => true;
 
+    /// <summary>Tokens generated at most. The grammar bounds the answer (≤ 6 calls, strings ≤ 120 characters), but a
+    /// model that fills every string runs to several hundred tokens; an answer cut short is not schema-valid, so the
+    /// default leaves room for the longest answers a model writes in practice.</summary>
     public int MaxTokens { get; }
 
     /// <summary>Time spent computing masks in the last request, and how many.</summary>

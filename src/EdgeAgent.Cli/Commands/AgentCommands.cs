@@ -289,7 +289,7 @@ internal static class AgentCommands
                 else
                 {
                     Console.Out.Write(report.ToMarkdown());
-                    foreach (var f in report.Failures.Take(10))
+                    foreach (var f in report.Failures)
                     {
                         Console.Error.WriteLine("miss: " + f);
                     }
