@@ -26,7 +26,7 @@ head -c 4000000 "$WORK/train.txt" > "$WORK/tok-corpus.txt"
     --chat-template models/agent-chat-template.jinja --context-length 4096 \
     --dim 128 --layers 4 --heads 4 --ffn 384 --ctx 1024 --batch 4 --steps "$STEPS1" --lr 8e-3 --seed 1 \
     --threads "$THREADS" --checkpoint "$WORK/phase1.ckpt" --loss-curve "$WORK/phase1-loss.png" -o "$WORK/phase1.gguf" --json
-#    Phase 2: sequences of 2,048 tokens, so the answers about the largest homes (100 devices, up to ~1,900 prompt
+#    Phase 2: sequences of 2,048 tokens, so the answers about the largest homes (95–100 devices, up to ~2,100 prompt
 #    tokens) are trained at the positions where they occur.
 "${EA[@]}" train --corpus "$WORK/train.txt" --documents --init "$WORK/phase1.gguf" \
     --chat-template models/agent-chat-template.jinja \

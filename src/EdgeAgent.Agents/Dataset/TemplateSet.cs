@@ -23,12 +23,12 @@ public sealed record TemplateSet
     /// model must read a device's domain and id from the inventory instead of guessing them from familiar names.</summary>
     [JsonPropertyName("made_up_names")] public double MadeUpNames { get; init; }
 
-    /// <summary>Share of devices whose entity id is not derived from the name (as with real integrations:
-    /// <c>light.shelly_42</c>), so the id must be copied from the inventory line, not spelled from the request.</summary>
     /// <summary>Share of notification messages made of random words (made-up ones and words of the message list), so a
     /// model learns to copy the message from the request instead of recalling one it has seen.</summary>
     [JsonPropertyName("made_up_messages")] public double MadeUpMessages { get; init; }
 
+    /// <summary>Share of devices whose entity id is not derived from the name (as with real integrations:
+    /// <c>light.shelly_42</c>), so the id must be copied from the inventory line, not spelled from the request.</summary>
     [JsonPropertyName("opaque_ids")] public double OpaqueIds { get; init; }
 
     /// <summary>The embedded set for "train" or "eval".</summary>

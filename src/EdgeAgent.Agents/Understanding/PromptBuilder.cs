@@ -9,7 +9,7 @@ namespace EdgeAgent.Agents.Understanding;
 /// <summary>
 /// The prompt the model reads — the same text the training set is made of. The system message holds the rules,
 /// the tools usable in this home and a compact inventory (one line per device, grouped by area: ~6–15 tokens a
-/// device, name before entity id, no state, so 100 devices fit in under two thousand tokens); device-provided text (names, areas, states) appears only
+/// device, name before entity id, no state, so 100 devices fit in about two thousand tokens); device-provided text (names, areas, states) appears only
 /// as JSON string literals, so it reads as data and cannot break the layout. Recent events follow; the request is
 /// the user message. The answer is one JSON object:
 /// <c>{"tool_calls":[{"name":...,"arguments":{...}}],"reply":"..."}</c>.
@@ -45,7 +45,7 @@ public static class PromptBuilder
                 // Name first, then the id: the id follows the words a person uses for the device, so a small model
                 // learns to copy it (the inventory itself trains "name → id" on every line). No state here: the
                 // inventory stays the same while devices change, so its KV cache is reused request after request
-                // and a 100-device home stays under ~2,000 tokens; changes are listed under "Recent:".
+                // and a 100-device home takes about 2,100 tokens of a 1,024-token BPE; changes are listed under "Recent:".
                 sb.Append("\n").Append(JsonText.Quote(d.Name)).Append(' ').Append(d.EntityId);
             }
         }

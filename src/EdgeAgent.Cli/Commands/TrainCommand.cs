@@ -16,7 +16,7 @@ internal static class TrainCommand
 
     /// <summary>A ChatML chat's tokens and which are answers. The text is cut where pre-tokenization cuts anyway (after
     /// "assistant\n", after "&lt;|im_end|&gt;"), so the pieces tokenize exactly as the whole chat does.</summary>
-    internal static (int[] Tokens, bool[] Scored) AssistantSpans(string chat, Tokenizer tok, bool parseSpecial = true)
+    internal static (int[] Tokens, bool[] Scored) AssistantSpans(string chat, Tokenizer tok)
     {
         var tokens = new List<int>();
         var scored = new List<bool>();
@@ -24,7 +24,7 @@ internal static class TrainCommand
         {
             if (piece.Length > 0)
             {
-                var ids = tok.Encode(piece, parseSpecial: parseSpecial);
+                var ids = tok.Encode(piece, parseSpecial: true);
                 tokens.AddRange(ids);
                 scored.AddRange(Enumerable.Repeat(score, ids.Length));
             }
@@ -148,19 +148,18 @@ internal static class TrainCommand
             {
                 var docs = texts.SelectMany(t => t.Split("\n\n", StringSplitOptions.RemoveEmptyEntries)).ToList();
                 // Chat markers that are special tokens of the vocabulary (a Hugging Face tokenizer's <|im_start|>) are
-                // read as those tokens, as inference's chat template rendering does, so the model learns on exactly
-                // the ids it will read. (Our own BPE has no such tokens: its markers are text in both.)
-                const bool parseSpecial = true;
+                // read as those tokens (parseSpecial), as inference's chat template rendering does, so the model learns
+                // on exactly the ids it will read. (Our own BPE has no such tokens: its markers are text in both.)
                 if (r.GetValue(assistantOnly))
                 {
-                    var encoded = docs.Select(d => AssistantSpans(d, tok, parseSpecial)).ToList();
-                    int mismatched = docs.Take(50).Where((d, i) => !tok.Encode(d, parseSpecial: parseSpecial).AsSpan().SequenceEqual(encoded[i].Tokens)).Count();
+                    var encoded = docs.Select(d => AssistantSpans(d, tok)).ToList();
+                    int mismatched = docs.Take(50).Where((d, i) => !tok.Encode(d, parseSpecial: true).AsSpan().SequenceEqual(encoded[i].Tokens)).Count();
                     Console.Error.WriteLine($"answers: {encoded.Sum(e => e.Scored.Count(x => x)):N0} of {encoded.Sum(e => e.Tokens.Length):N0} tokens scored; {mismatched} of the first 50 chats tokenize differently in pieces");
                     train = new TokenDataset(encoded.Select(e => e.Tokens).ToList(), tok.BosId, encoded.Select(e => e.Scored).ToList());
                 }
                 else
                 {
-                    train = new TokenDataset(docs.Select(d => tok.Encode(d, parseSpecial: parseSpecial)).ToList(), tok.BosId);
+                    train = new TokenDataset(docs.Select(d => tok.Encode(d, parseSpecial: true)).ToList(), tok.BosId);
                 }
             }
             else
