@@ -127,6 +127,41 @@ public sealed unsafe class GgufFile : IDisposable
         return _base + DataOffset + tensor.Offset;
     }
 
+    /// <summary>
+    /// Copies <paramref name="destination"/>.Length bytes of a tensor's data, from <paramref name="offset"/> bytes into
+    /// it. A file is read with positioned reads, not through the mapping, so the pages read do not stay resident in
+    /// this process (used to repack weights without holding the file's bytes twice).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The range is outside the tensor.</exception>
+    /// <exception cref="IOException">The file could not be read in full.</exception>
+    public void ReadTensorBytes(GgufTensorInfo tensor, long offset, Span<byte> destination)
+    {
+        ObjectDisposedException.ThrowIf(_base == null, this);
+        if (offset < 0 || offset + destination.Length > tensor.ByteSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), $"bytes [{offset}, {offset + destination.Length}) are outside tensor '{tensor.Name}' ({tensor.ByteSize} bytes)");
+        }
+        long position = DataOffset + tensor.Offset + offset;
+        if (Path is null)
+        {
+            new ReadOnlySpan<byte>(_base + position, destination.Length).CopyTo(destination);
+            return;
+        }
+        _handle ??= File.OpenHandle(Path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        while (destination.Length > 0)
+        {
+            int n = RandomAccess.Read(_handle, destination, position);
+            if (n <= 0)
+            {
+                throw new IOException($"{Path}: unexpected end of file reading tensor '{tensor.Name}'");
+            }
+            destination = destination[n..];
+            position += n;
+        }
+    }
+
+    private Microsoft.Win32.SafeHandles.SafeFileHandle? _handle;
+
     /// <summary>Zero-copy view of a tensor's bytes (tensors up to 2 GiB).</summary>
     public ReadOnlySpan<byte> GetTensorData(GgufTensorInfo tensor)
     {
@@ -172,6 +207,7 @@ public sealed unsafe class GgufFile : IDisposable
             _view?.SafeMemoryMappedViewHandle.ReleasePointer();
         }
         _base = null;
+        _handle?.Dispose();
         _view?.Dispose();
         _mmf?.Dispose();
     }

@@ -67,5 +67,9 @@ public sealed class LlamaModel : IDisposable
         }
     }
 
-    public void Dispose() => File.Dispose();
+    public void Dispose()
+    {
+        Weights.Dispose();
+        File.Dispose();
+    }
 }

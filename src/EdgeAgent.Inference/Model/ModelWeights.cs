@@ -24,7 +24,7 @@ public sealed class LayerWeights
 }
 
 /// <summary>Typed views of a model's tensors (llama.cpp tensor names), checked against the configuration.</summary>
-public sealed unsafe class ModelWeights
+public sealed unsafe class ModelWeights : IDisposable
 {
     public required WeightMatrix TokenEmbedding { get; init; } // (V, D)
     public required LayerWeights[] Layers { get; init; }
@@ -32,9 +32,32 @@ public sealed unsafe class ModelWeights
     public required WeightMatrix Output { get; init; }         // (V, D); the embedding when tied
     public bool TiedOutput { get; init; }
 
-    /// <summary>Binds the tensors of <paramref name="file"/>; the file must outlive the weights.</summary>
+    /// <summary>The repacked copies of the matrices that have a packed layout here (see <see cref="PackedWeights"/>).</summary>
+    public PackedWeights? Packing { get; init; }
+
+    /// <summary>
+    /// Binds the tensors of <paramref name="file"/>; the file must outlive the weights. With <paramref name="pack"/>,
+    /// matrices with a packed layout on this machine (Q4_0 on AVX-512) are also repacked for the matmul kernels
+    /// (read from the file, same bytes, bit-identical results; about 1.5× the decode speed).
+    /// </summary>
     /// <exception cref="GgufFormatException">A tensor is missing, has the wrong shape, or an unsupported type.</exception>
-    public static ModelWeights FromGguf(GgufFile file, ModelConfig c)
+    public static ModelWeights FromGguf(GgufFile file, ModelConfig c, bool pack = true)
+    {
+        var packing = pack ? new PackedWeights() : null;
+        try
+        {
+            return Bind(file, c, packing);
+        }
+        catch
+        {
+            packing?.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose() => Packing?.Dispose();
+
+    private static ModelWeights Bind(GgufFile file, ModelConfig c, PackedWeights? packing)
     {
         WeightMatrix Matrix(string name, int rows, int cols)
         {
@@ -47,7 +70,8 @@ public sealed unsafe class ModelWeights
             {
                 throw new GgufFormatException($"tensor '{name}' has type {t.Type}, which this engine cannot multiply");
             }
-            return new WeightMatrix(file.GetTensorPointer(t), t.Type, rows, cols);
+            var w = new WeightMatrix(file.GetTensorPointer(t), t.Type, rows, cols);
+            return packing is null ? w : packing.Pack(w, (offset, destination) => file.ReadTensorBytes(t, offset, destination));
         }
         float[] Vector(string name, int length)
         {
@@ -96,6 +120,7 @@ public sealed unsafe class ModelWeights
             OutputNorm = Vector("output_norm.weight", c.Dim),
             Output = tied ? Matrix("token_embd.weight", c.VocabSize, c.Dim) : Matrix("output.weight", c.VocabSize, c.Dim),
             TiedOutput = tied,
+            Packing = packing,
         };
     }
 }

@@ -4,7 +4,8 @@ namespace EdgeAgent.Tensors.Kernels;
 
 /// <summary>
 /// A read-only view of a 2-D weight matrix (<see cref="Rows"/> × <see cref="Cols"/>, row-major, each row
-/// <see cref="RowBytes"/> bytes in <see cref="Type"/>) over memory owned elsewhere (a mapped model file).
+/// <see cref="RowBytes"/> bytes in <see cref="Type"/>) over memory owned elsewhere (a mapped model file), and
+/// optionally the same weights repacked for the matmul kernels (<see cref="Packed"/>, see <see cref="PackedWeights"/>).
 /// </summary>
 public readonly unsafe struct WeightMatrix
 {
@@ -23,12 +24,25 @@ public readonly unsafe struct WeightMatrix
         Traits = QuantRegistry.Get(type);
     }
 
+    private WeightMatrix(in WeightMatrix w, byte* packed)
+    {
+        this = w;
+        Packed = packed;
+    }
+
+    /// <summary>The weights in the file's layout (row <c>r</c> at <c>r · RowBytes</c>).</summary>
     public byte* Data { get; }
+
+    /// <summary>The same weights repacked by <see cref="PackedWeights"/> for <see cref="MatMul"/>, or null.</summary>
+    public byte* Packed { get; }
     public GgmlType Type { get; }
     public int Rows { get; }
     public int Cols { get; }
     public int RowBytes { get; }
     public QuantTraits Traits { get; }
+
+    /// <summary>This matrix with <paramref name="packed"/> as its repacked copy.</summary>
+    internal WeightMatrix WithPacked(byte* packed) => new(this, packed);
 
     public ReadOnlySpan<byte> Row(int r) => new(Data + (long)r * RowBytes, RowBytes);
 

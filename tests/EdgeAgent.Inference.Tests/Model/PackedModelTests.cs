@@ -1,0 +1,78 @@
+using EdgeAgent.Inference.Gguf;
+using EdgeAgent.Inference.Model;
+using EdgeAgent.Inference.Tests.LlamaCpp;
+using EdgeAgent.Tensors.Threading;
+using LLama.Native;
+
+namespace EdgeAgent.Inference.Tests.Model;
+
+/// <summary>A Q4_0 model with its matrices repacked at load gives bit-identical logits to the file layout, over a
+/// prefill and decode steps; the packed copies hold the file's bytes once.</summary>
+public sealed unsafe class PackedModelTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"edgeagent-packed-{Guid.NewGuid():N}");
+
+    public PackedModelTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void PackedAndFileLayoutLogitsAreBitIdentical()
+    {
+        string f32 = Path.Combine(_dir, "f32.gguf"), q4 = Path.Combine(_dir, "q4_0.gguf");
+        RandomModel.Write(f32, new RandomModelShape("llama", Dim: 256, Layers: 2, Heads: 4, KvHeads: 2, FfnDim: 512, VocabSize: 512), seed: 11);
+        LlamaCppLogits.Quantize(f32, q4, LLamaFtype.MOSTLY_Q4_0);
+
+        using var file = GgufFile.Open(q4);
+        var config = ModelConfig.FromGguf(file);
+        using var packed = ModelWeights.FromGguf(file, config, pack: true);
+        using var plain = ModelWeights.FromGguf(file, config, pack: false);
+        Assert.Null(plain.Packing);
+        if (!Tensors.Kernels.PackedWeights.CanPack(packed.Layers[0].WGate))
+        {
+            return; // no AVX-512 here: nothing to compare
+        }
+        Assert.True(packed.Layers[0].WGate.Packed != null);
+        long q4Bytes = file.Tensors.Where(t => t.Type == Tensors.Quants.GgmlType.Q4_0 && t.Name != "token_embd.weight").Sum(t => t.ByteSize);
+        Assert.Equal(q4Bytes, packed.Packing!.Bytes);
+
+        using var pool = new ComputePool(2);
+        var a = new Transformer(config, packed, pool, 64);
+        var b = new Transformer(config, plain, pool, 64);
+        var ca = new KvCache(config, 64);
+        var cb = new KvCache(config, 64);
+        var la = new float[config.VocabSize];
+        var lb = new float[config.VocabSize];
+        int[] prompt = [1, 5, 9, 200, 17, 3, 3, 400, 12];
+        a.Forward(prompt, ca, la);
+        b.Forward(prompt, cb, lb);
+        Assert.Equal(lb, la);
+        for (int step = 0; step < 6; step++)
+        {
+            int next = Array.IndexOf(la, la.Max());
+            a.Forward([next], ca, la);
+            b.Forward([next], cb, lb);
+            for (int i = 0; i < la.Length; i++)
+            {
+                Assert.Equal(BitConverter.SingleToInt32Bits(lb[i]), BitConverter.SingleToInt32Bits(la[i]));
+            }
+        }
+    }
+
+    [Fact]
+    public void ReadTensorBytesReadsTheFileAndRefusesRangesOutsideTheTensor()
+    {
+        string path = Path.Combine(_dir, "small.gguf");
+        RandomModel.Write(path, new RandomModelShape("llama", Dim: 64, Layers: 1, Heads: 2, KvHeads: 1, FfnDim: 128, VocabSize: 300), seed: 2);
+        using var file = GgufFile.Open(path);
+        var t = file.GetTensor("blk.0.ffn_up.weight");
+        var all = new byte[t.ByteSize];
+        file.ReadTensorBytes(t, 0, all);
+        Assert.True(all.AsSpan().SequenceEqual(file.GetTensorData(t)));
+        var tail = new byte[100];
+        file.ReadTensorBytes(t, t.ByteSize - 100, tail);
+        Assert.True(tail.AsSpan().SequenceEqual(file.GetTensorData(t)[^100..]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => file.ReadTensorBytes(t, t.ByteSize - 99, tail));
+        Assert.Throws<ArgumentOutOfRangeException>(() => file.ReadTensorBytes(t, -1, tail));
+    }
+}
