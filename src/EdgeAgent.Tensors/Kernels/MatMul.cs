@@ -10,8 +10,8 @@ namespace EdgeAgent.Tensors.Kernels;
 /// batch of activation rows each weight row is reused across the batch while it is in cache.
 /// Several matrices that read the same input (Q/K/V, gate/up) run as one job: the input is quantized once and
 /// the pool is dispatched once. Q4_0 and Q8_0 weights on AVX-512 go through <see cref="LegacyGemm"/>'s tiles and K-quant batches through
-/// <see cref="KQuantGemm"/>, both bit-identical to the row dots; Q4_0 matrices repacked by <see cref="PackedWeights"/>
-/// run <see cref="Q4_0Packed"/>'s tiles on their packed copy (bit-identical too).
+/// <see cref="KQuantGemm"/>, both bit-identical to the row dots; Q4_0 and Q8_0 matrices repacked by
+/// <see cref="PackedWeights"/> run <see cref="LegacyPacked"/>'s tiles on their packed copy (bit-identical too).
 /// One instance owns its scratch buffers and is used by one caller at a time; nothing is allocated per call
 /// once the buffers have grown to the largest shape seen.
 /// </summary>
@@ -203,10 +203,10 @@ public sealed unsafe class MatMul
             if (w.Packed != null)
             {
                 // Packed groups of four rows; a range that does not start or end on a group runs its odd rows on the file layout.
-                int lo = (start + Q4_0Packed.GroupRows - 1) & ~(Q4_0Packed.GroupRows - 1), hi = end & ~(Q4_0Packed.GroupRows - 1);
+                int lo = (start + LegacyPacked.GroupRows - 1) & ~(LegacyPacked.GroupRows - 1), hi = end & ~(LegacyPacked.GroupRows - 1);
                 if (lo < hi)
                 {
-                    Q4_0Packed.Run(w.Packed, w.Rows, w.Cols, prep, _prepStride, batch, lo, hi, y, yStride);
+                    LegacyPacked.Run(w.Type, w.Packed, w.Rows, w.Cols, prep, _prepStride, batch, lo, hi, y, yStride);
                     LegacyGemm.Run(w.Type, w.Data, w.RowBytes, w.Cols / 32, prep, _prepStride, batch, start, lo, y, yStride);
                     LegacyGemm.Run(w.Type, w.Data, w.RowBytes, w.Cols / 32, prep, _prepStride, batch, hi, end, y, yStride);
                     return;

@@ -9,8 +9,8 @@ namespace EdgeAgent.Tensors.Kernels;
 public delegate void MatrixBytesReader(long offset, Span<byte> destination);
 
 /// <summary>
-/// Owner of weight matrices repacked at load for the matmul kernels (today: Q4_0 on AVX-512, see
-/// <see cref="Q4_0Packed"/>). The source rows are read through a <see cref="MatrixBytesReader"/> (a model file is
+/// Owner of weight matrices repacked at load for the matmul kernels (today: Q4_0 and Q8_0 on AVX-512, see
+/// <see cref="LegacyPacked"/>). The source rows are read through a <see cref="MatrixBytesReader"/> (a model file is
 /// read, not touched through its mapping, so its pages do not stay resident next to the packed copy: the packed
 /// matrices take the file's bytes once, not twice). Dispose frees the copies; the matrices returned by
 /// <c>Pack</c> must not be used after that.
@@ -26,7 +26,7 @@ public sealed unsafe class PackedWeights : IDisposable
     public long Bytes { get; private set; }
 
     /// <summary>True when <paramref name="w"/> has a packed layout on this machine.</summary>
-    public static bool CanPack(in WeightMatrix w) => Q4_0Packed.CanPack(w.Type, w.Rows, w.Cols);
+    public static bool CanPack(in WeightMatrix w) => LegacyPacked.CanPack(w.Type, w.Rows, w.Cols);
 
     /// <summary>
     /// <paramref name="w"/> with a packed copy read through <paramref name="read"/>, or <paramref name="w"/> itself
@@ -39,7 +39,7 @@ public sealed unsafe class PackedWeights : IDisposable
         {
             return w;
         }
-        long bytes = Q4_0Packed.PackedBytes(w.Rows, w.Cols);
+        long bytes = LegacyPacked.PackedBytes(w.Type, w.Rows, w.Cols);
         var dst = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
         _blocks.Add((nint)dst);
         Bytes += bytes;
@@ -51,7 +51,7 @@ public sealed unsafe class PackedWeights : IDisposable
             {
                 int n = Math.Min(chunkRows, w.Rows - r);
                 read((long)r * w.RowBytes, buffer.AsSpan(0, n * w.RowBytes));
-                Q4_0Packed.Pack(src, w.Rows, w.Cols, r, r + n, dst);
+                LegacyPacked.Pack(w.Type, src, w.Rows, w.Cols, r, r + n, dst);
             }
         }
         return w.WithPacked(dst);

@@ -6,7 +6,7 @@ using LLama.Native;
 
 namespace EdgeAgent.Inference.Tests.Model;
 
-/// <summary>A Q4_0 model with its matrices repacked at load gives bit-identical logits to the file layout, over a
+/// <summary>A Q4_0 or Q8_0 model with its matrices repacked at load gives bit-identical logits to the file layout, over a
 /// prefill and decode steps; the packed copies hold the file's bytes once.</summary>
 public sealed unsafe class PackedModelTests : IDisposable
 {
@@ -16,12 +16,14 @@ public sealed unsafe class PackedModelTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    [Fact]
-    public void PackedAndFileLayoutLogitsAreBitIdentical()
+    [Theory]
+    [InlineData("MOSTLY_Q4_0", Tensors.Quants.GgmlType.Q4_0)]
+    [InlineData("MOSTLY_Q8_0", Tensors.Quants.GgmlType.Q8_0)]
+    public void PackedAndFileLayoutLogitsAreBitIdentical(string ftype, Tensors.Quants.GgmlType type)
     {
-        string f32 = Path.Combine(_dir, "f32.gguf"), q4 = Path.Combine(_dir, "q4_0.gguf");
+        string f32 = Path.Combine(_dir, "f32.gguf"), q4 = Path.Combine(_dir, "q.gguf");
         RandomModel.Write(f32, new RandomModelShape("llama", Dim: 256, Layers: 2, Heads: 4, KvHeads: 2, FfnDim: 512, VocabSize: 512), seed: 11);
-        LlamaCppLogits.Quantize(f32, q4, LLamaFtype.MOSTLY_Q4_0);
+        LlamaCppLogits.Quantize(f32, q4, Enum.Parse<LLamaFtype>(ftype));
 
         using var file = GgufFile.Open(q4);
         var config = ModelConfig.FromGguf(file);
@@ -33,7 +35,7 @@ public sealed unsafe class PackedModelTests : IDisposable
             return; // no AVX-512 here: nothing to compare
         }
         Assert.True(packed.Layers[0].WGate.Packed != null);
-        long q4Bytes = file.Tensors.Where(t => t.Type == Tensors.Quants.GgmlType.Q4_0 && t.Name != "token_embd.weight").Sum(t => t.ByteSize);
+        long q4Bytes = file.Tensors.Where(t => t.Type == type && t.Name != "token_embd.weight").Sum(t => t.ByteSize);
         Assert.Equal(q4Bytes, packed.Packing!.Bytes);
 
         using var pool = new ComputePool(2);

@@ -4,15 +4,15 @@ using EdgeAgent.Tensors.Threading;
 
 namespace EdgeAgent.Tensors.Tests.Kernels;
 
-/// <summary>Q4_0 weights repacked at load (<see cref="PackedWeights"/>): the packing round-trips, and every matmul on
+/// <summary>Q4_0 and Q8_0 weights repacked at load (<see cref="PackedWeights"/>): the packing round-trips, and every matmul on
 /// the packed copy (decode, 2- and 4-row batches and their tails, fused jobs, ranges that split a group) is
 /// bit-identical to <c>VecDot</c> on the file layout.</summary>
 public unsafe class PackedWeightsTests
 {
-    private static byte[] RandomQ4_0(int rows, int cols, Random rng)
+    private static byte[] RandomWeights(GgmlType type, int rows, int cols, Random rng)
     {
-        var traits = QuantRegistry.Get(GgmlType.Q4_0);
-        int rowBytes = cols / 32 * BlockQ4_0.Bytes;
+        var traits = QuantRegistry.Get(type);
+        int rowBytes = cols / 32 * traits.TypeSize;
         var weights = new byte[rows * rowBytes];
         var row = new float[cols];
         for (int r = 0; r < rows; r++)
@@ -29,16 +29,22 @@ public unsafe class PackedWeightsTests
         weights[rowBytes] = 0x01;
         weights[rowBytes + 1] = 0x00;
         weights[(2 * rowBytes) + 1] |= 0x80;
+        if (type == GgmlType.Q8_0)
+        {
+            weights[(3 * rowBytes) + 2] = 0x80; // a -128 code, legal in a file though ggml never writes one
+        }
         return weights;
     }
 
-    [Fact]
-    public void PackThenUnpackGivesTheFileRowsBack()
+    [Theory]
+    [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q8_0)]
+    public void PackThenUnpackGivesTheFileRowsBack(GgmlType type)
     {
         const int Rows = 12, Cols = 192;
-        var weights = RandomQ4_0(Rows, Cols, new Random(5));
-        int rowBytes = Cols / 32 * BlockQ4_0.Bytes;
-        var packed = new byte[Q4_0Packed.PackedBytes(Rows, Cols)];
+        var weights = RandomWeights(type, Rows, Cols, new Random(5));
+        int rowBytes = Cols / 32 * QuantRegistry.Get(type).TypeSize;
+        var packed = new byte[LegacyPacked.PackedBytes(type, Rows, Cols)];
         Assert.Equal(weights.Length, packed.Length);
         var back = new byte[rowBytes];
         fixed (byte* src = weights)
@@ -46,38 +52,44 @@ public unsafe class PackedWeightsTests
         fixed (byte* row = back)
         {
             // In two chunks, as PackedWeights reads a file.
-            Q4_0Packed.Pack(src, Rows, Cols, 0, 8, dst);
-            Q4_0Packed.Pack(src + (8 * rowBytes), Rows, Cols, 8, 12, dst);
+            LegacyPacked.Pack(type, src, Rows, Cols, 0, 8, dst);
+            LegacyPacked.Pack(type, src + (8 * rowBytes), Rows, Cols, 8, 12, dst);
             for (int r = 0; r < Rows; r++)
             {
-                Q4_0Packed.Unpack(dst, Rows, Cols, r, row);
+                LegacyPacked.Unpack(type, dst, Rows, Cols, r, row);
                 Assert.True(back.AsSpan().SequenceEqual(weights.AsSpan(r * rowBytes, rowBytes)), $"row {r}");
             }
         }
     }
 
-    public static TheoryData<int, int, int> Shapes => new()
+    public static TheoryData<GgmlType, int, int, int> Shapes => new()
     {
-        { 4, 64, 1 },
-        { 36, 192, 1 },
-        { 64, 256, 1 },
-        { 64, 256, 2 },
-        { 64, 256, 3 },
-        { 64, 256, 4 },
-        { 40, 128, 7 },
-        { 8, 576, 9 },
+        { GgmlType.Q4_0, 4, 64, 1 },
+        { GgmlType.Q4_0, 36, 192, 1 },
+        { GgmlType.Q4_0, 64, 256, 1 },
+        { GgmlType.Q4_0, 64, 256, 2 },
+        { GgmlType.Q4_0, 64, 256, 3 },
+        { GgmlType.Q4_0, 64, 256, 4 },
+        { GgmlType.Q4_0, 40, 128, 7 },
+        { GgmlType.Q4_0, 8, 576, 9 },
+        { GgmlType.Q8_0, 4, 64, 1 },
+        { GgmlType.Q8_0, 36, 192, 1 },
+        { GgmlType.Q8_0, 64, 256, 2 },
+        { GgmlType.Q8_0, 64, 256, 5 },
+        { GgmlType.Q8_0, 40, 576, 4 },
+        { GgmlType.Q8_0, 8, 128, 11 },
     };
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void PackedMatMulEqualsRowDots(int rows, int cols, int batch)
+    public void PackedMatMulEqualsRowDots(GgmlType type, int rows, int cols, int batch)
     {
-        if (!PackedWeights.CanPack(new WeightMatrix(null, GgmlType.Q4_0, rows, cols)))
+        if (!PackedWeights.CanPack(new WeightMatrix(null, type, rows, cols)))
         {
             return; // no AVX-512 here: nothing is packed and MatMulTests covers the file layout
         }
         var rng = new Random((rows * 100) + cols + batch);
-        var weights = RandomQ4_0(rows, cols, rng);
+        var weights = RandomWeights(type, rows, cols, rng);
         var x = new float[batch * cols];
         for (int i = 0; i < x.Length; i++)
         {
@@ -88,7 +100,7 @@ public unsafe class PackedWeightsTests
         using var packing = new PackedWeights();
         fixed (byte* pw = weights)
         {
-            var file = new WeightMatrix(pw, GgmlType.Q4_0, rows, cols);
+            var file = new WeightMatrix(pw, type, rows, cols);
             var packed = packing.Pack(file);
             Assert.True(packed.Packed != null);
             Assert.Equal(weights.Length, packing.Bytes);
@@ -109,8 +121,8 @@ public unsafe class PackedWeightsTests
         // 13 file-layout rows before 64 packed ones: the pool's chunks (8 rows) start at odd rows of the packed job.
         const int Cols = 128, Batch = 3;
         var rng = new Random(9);
-        var a = RandomQ4_0(13, Cols, rng);
-        var b = RandomQ4_0(64, Cols, rng);
+        var a = RandomWeights(GgmlType.Q4_0, 13, Cols, rng);
+        var b = RandomWeights(GgmlType.Q4_0, 64, Cols, rng);
         var x = new float[Batch * Cols];
         for (int i = 0; i < x.Length; i++)
         {
@@ -137,10 +149,10 @@ public unsafe class PackedWeightsTests
     {
         using var packing = new PackedWeights();
         var odd = new WeightMatrix(null, GgmlType.Q4_0, 6, 64);      // rows not a multiple of 4
-        var q8 = new WeightMatrix(null, GgmlType.Q8_0, 8, 64);       // no packed Q8_0 layout
+        var k = new WeightMatrix(null, GgmlType.Q4_K, 8, 256);       // no packed K-quant layout
         var narrow = new WeightMatrix(null, GgmlType.Q4_0, 8, 32);   // odd block count
         Assert.True(packing.Pack(odd).Packed == null);
-        Assert.True(packing.Pack(q8).Packed == null);
+        Assert.True(packing.Pack(k).Packed == null);
         Assert.True(packing.Pack(narrow).Packed == null);
         Assert.Equal(0, packing.Bytes);
         packing.Dispose();
@@ -149,7 +161,7 @@ public unsafe class PackedWeightsTests
 
     private static void AssertRowDots(in WeightMatrix w, float[] x, int batch, float[] y, int yStride)
     {
-        var traits = QuantRegistry.Get(GgmlType.Q4_0);
+        var traits = QuantRegistry.Get(w.Type);
         var dotType = QuantRegistry.Get(traits.VecDotType);
         int qStride = w.Cols / dotType.BlockSize * dotType.TypeSize;
         var q = new byte[qStride];
