@@ -113,12 +113,14 @@ public sealed unsafe class ModelWeights : IDisposable
         }
         var embedding = new WeightMatrix(file.GetTensorPointer(emb), emb.Type, c.VocabSize, c.Dim);
         bool tied = file.FindTensor("output.weight") is null;
+        var output = tied ? Matrix("token_embd.weight", c.VocabSize, c.Dim) : Matrix("output.weight", c.VocabSize, c.Dim);
         return new ModelWeights
         {
-            TokenEmbedding = embedding,
+            // Tied: look tokens up in the (packed) output matrix, so the file's copy is not paged in row by row.
+            TokenEmbedding = tied ? output : embedding,
             Layers = layers,
             OutputNorm = Vector("output_norm.weight", c.Dim),
-            Output = tied ? Matrix("token_embd.weight", c.VocabSize, c.Dim) : Matrix("output.weight", c.VocabSize, c.Dim),
+            Output = output,
             TiedOutput = tied,
             Packing = packing,
         };

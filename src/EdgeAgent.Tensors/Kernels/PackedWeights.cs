@@ -44,15 +44,20 @@ public sealed unsafe class PackedWeights : IDisposable
         _blocks.Add((nint)dst);
         Bytes += bytes;
         int chunkRows = Math.Min(ChunkRows, w.Rows);
-        var buffer = GC.AllocateUninitializedArray<byte>(chunkRows * w.RowBytes, pinned: true);
-        fixed (byte* src = buffer)
+        // Native, freed at once: garbage arrays here would stay in the process's resident set until a GC.
+        var src = (byte*)NativeMemory.Alloc((nuint)chunkRows * (nuint)w.RowBytes);
+        try
         {
             for (int r = 0; r < w.Rows; r += chunkRows)
             {
                 int n = Math.Min(chunkRows, w.Rows - r);
-                read((long)r * w.RowBytes, buffer.AsSpan(0, n * w.RowBytes));
+                read((long)r * w.RowBytes, new Span<byte>(src, n * w.RowBytes));
                 LegacyPacked.Pack(w.Type, src, w.Rows, w.Cols, r, r + n, dst);
             }
+        }
+        finally
+        {
+            NativeMemory.Free(src);
         }
         return w.WithPacked(dst);
     }

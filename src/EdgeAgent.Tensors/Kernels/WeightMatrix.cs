@@ -47,5 +47,19 @@ public readonly unsafe struct WeightMatrix
     public ReadOnlySpan<byte> Row(int r) => new(Data + (long)r * RowBytes, RowBytes);
 
     /// <summary>Row <paramref name="r"/> as float32 (embedding lookup).</summary>
-    public void DequantizeRow(int r, Span<float> dst) => Traits.Dequantize(Row(r), dst[..Cols]);
+    /// <remarks>Reads the packed copy when there is one, so a tied embedding's mapped file pages stay untouched.</remarks>
+    public void DequantizeRow(int r, Span<float> dst)
+    {
+        if (Packed == null)
+        {
+            Traits.Dequantize(Row(r), dst[..Cols]);
+            return;
+        }
+        Span<byte> row = RowBytes <= 16384 ? stackalloc byte[RowBytes] : new byte[RowBytes];
+        fixed (byte* p = row)
+        {
+            LegacyPacked.Unpack(Type, Packed, Rows, Cols, r, p);
+        }
+        Traits.Dequantize(row, dst[..Cols]);
+    }
 }

@@ -115,6 +115,29 @@ public unsafe class PackedWeightsTests
         }
     }
 
+    [Theory]
+    [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q8_0)]
+    public void RowsDequantizeFromThePackedCopyAsFromTheFile(GgmlType type)
+    {
+        const int Rows = 8, Cols = 128;
+        var weights = RandomWeights(type, Rows, Cols, new Random(3));
+        using var packing = new PackedWeights();
+        fixed (byte* pw = weights)
+        {
+            var file = new WeightMatrix(pw, type, Rows, Cols);
+            var packed = packing.Pack(file);
+            var a = new float[Cols];
+            var b = new float[Cols];
+            for (int r = 0; r < Rows; r++)
+            {
+                file.DequantizeRow(r, a);
+                packed.DequantizeRow(r, b);
+                Assert.Equal(a, b);
+            }
+        }
+    }
+
     [Fact]
     public void FusedJobWhoseRangesSplitPackedGroupsEqualsRowDots()
     {
