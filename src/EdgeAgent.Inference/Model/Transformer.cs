@@ -38,6 +38,11 @@ public sealed class Transformer
     private int _startPos;
     private int _batch;
     private readonly RangeBody _attentionBody;
+    private readonly RangeBody _attnNormBody;
+    private readonly RangeBody _qkvBody;
+    private readonly RangeBody _ffnNormBody;
+    private readonly RangeBody _swiGluBody;
+    private LayerWeights? _layerWeights;
 
     [ThreadStatic]
     private static float[]? t_scores;
@@ -61,6 +66,10 @@ public sealed class Transformer
         _hb = new float[b * config.FfnDim];
         _hb2 = new float[b * config.FfnDim];
         _attentionBody = AttentionRange;
+        _attnNormBody = AttnNormRange;
+        _qkvBody = QkvRange;
+        _ffnNormBody = FfnNormRange;
+        _swiGluBody = SwiGluRange;
         MaxContext = maxContext;
     }
 
@@ -120,58 +129,25 @@ public sealed class Transformer
             var L = _w.Layers[l];
 
             // xb = rmsnorm(x) · attn_norm                            (T, D)
-            for (int t = 0; t < T; t++)
-            {
-                RmsNorm.Apply(_x.AsSpan(t * D, D), L.AttnNorm, _xb.AsSpan(t * D, D), c.RmsEps);
-            }
+            _layerWeights = L;
+            _cache = cache;
+            _layer = l;
+            _startPos = pos0;
+            _batch = T;
+            ForTokens(T, _attnNormBody);
 
             Trace?.Invoke($"attn_norm-{l}", _xb, T * D);
 
             // q = Wq·xb (+bq), k = Wk·xb (+bk), v = Wv·xb (+bv)      (T, H·Hd), (T, K·Hd), (T, K·Hd)
             _matmul.Forward(_xb, T, L.Wq, _q, QD, L.Wk, _k, KD, L.Wv, _v, KD);
-            for (int t = 0; t < T; t++)
-            {
-                var q = _q.AsSpan(t * QD, QD);
-                var k = _k.AsSpan(t * KD, KD);
-                var vv = _v.AsSpan(t * KD, KD);
-                if (L.Bq is not null)
-                {
-                    TensorPrimitives.Add(q, L.Bq, q);
-                    TensorPrimitives.Add(k, L.Bk!, k);
-                    TensorPrimitives.Add(vv, L.Bv!, vv);
-                }
-                if (L.QNorm is not null)
-                {
-                    // qwen3: RMSNorm over each head of q and k before RoPE.
-                    for (int h = 0; h < c.Heads; h++)
-                    {
-                        var qh = q.Slice(h * c.HeadDim, c.HeadDim);
-                        RmsNorm.Apply(qh, L.QNorm, qh, c.RmsEps);
-                    }
-                    for (int h = 0; h < c.KvHeads; h++)
-                    {
-                        var kh = k.Slice(h * c.HeadDim, c.HeadDim);
-                        RmsNorm.Apply(kh, L.KNorm!, kh, c.RmsEps);
-                    }
-                }
-                // RoPE on q and k at position pos0 + t, then k, v into the cache.
-                _rope.Apply(q, c.Heads, c.HeadDim, pos0 + t);
-                _rope.Apply(k, c.KvHeads, c.HeadDim, pos0 + t);
-                k.CopyTo(cache.Key(l, pos0 + t));
-                cache.StoreValue(l, pos0 + t, vv);
-            }
+            ForTokens(T, _qkvBody);
 
             Trace?.Invoke($"Qcur-{l}", _q, T * QD);
             Trace?.Invoke($"Kcur-{l}", _k, T * KD);
             Trace?.Invoke($"Vcur-{l}", _v, T * KD);
 
             // att = softmax(q·Kᵀ/√Hd, causal) · V   per (token, head)  (T, H·Hd)
-            _cache = cache;
-            _layer = l;
-            _startPos = pos0;
-            _batch = T;
             _pool.For(T * c.Heads, 1, _attentionBody);
-            _cache = null;
 
             Trace?.Invoke($"kqv_out-{l}", _att, T * QD);
             // x += Wo·att                                             (T, D)
@@ -180,21 +156,17 @@ public sealed class Transformer
             Trace?.Invoke($"ffn_inp-{l}", _x, T * D);
 
             // xb = rmsnorm(x) · ffn_norm; x += Wdown·(silu(Wgate·xb) ⊙ (Wup·xb))
-            for (int t = 0; t < T; t++)
-            {
-                RmsNorm.Apply(_x.AsSpan(t * D, D), L.FfnNorm, _xb.AsSpan(t * D, D), c.RmsEps);
-            }
+            ForTokens(T, _ffnNormBody);
             _matmul.Forward(_xb, T, L.WGate, _hb, F, L.WUp, _hb2, F);
-            for (int t = 0; t < T; t++)
-            {
-                SwiGlu.Apply(_hb.AsSpan(t * F, F), _hb2.AsSpan(t * F, F));
-            }
+            ForTokens(T, _swiGluBody);
             Trace?.Invoke($"ffn_swiglu-{l}", _hb, T * F);
             _matmul.Forward(L.WDown, _hb, _proj, T, D);
             Trace?.Invoke($"ffn_out-{l}", _proj, T * D);
             TensorPrimitives.Add(_x.AsSpan(0, T * D), _proj.AsSpan(0, T * D), _x.AsSpan(0, T * D));
             Trace?.Invoke($"l_out-{l}", _x, T * D);
         }
+        _cache = null;
+        _layerWeights = null;
         cache.Length = pos0 + T;
 
         if (logitsFrom < 0)
@@ -208,6 +180,86 @@ public sealed class Transformer
             RmsNorm.Apply(_x.AsSpan((logitsFrom + t) * D, D), _w.OutputNorm, _xb.AsSpan(t * D, D), c.RmsEps);
         }
         _matmul.Forward(_w.Output, _xb.AsSpan(0, n * D), logits, n, c.VocabSize);
+    }
+
+    /// <summary>A per-token step over the batch: spread over the pool in prefill, inline for one token.</summary>
+    private void ForTokens(int tokens, RangeBody body)
+    {
+        if (tokens > 1 && _pool.ThreadCount > 1)
+        {
+            _pool.For(tokens, 1, body);
+        }
+        else
+        {
+            body(0, tokens);
+        }
+    }
+
+    private void AttnNormRange(int start, int end)
+    {
+        int D = _c.Dim;
+        for (int t = start; t < end; t++)
+        {
+            RmsNorm.Apply(_x.AsSpan(t * D, D), _layerWeights!.AttnNorm, _xb.AsSpan(t * D, D), _c.RmsEps);
+        }
+    }
+
+    private void FfnNormRange(int start, int end)
+    {
+        int D = _c.Dim;
+        for (int t = start; t < end; t++)
+        {
+            RmsNorm.Apply(_x.AsSpan(t * D, D), _layerWeights!.FfnNorm, _xb.AsSpan(t * D, D), _c.RmsEps);
+        }
+    }
+
+    private void SwiGluRange(int start, int end)
+    {
+        int F = _c.FfnDim;
+        for (int t = start; t < end; t++)
+        {
+            SwiGlu.Apply(_hb.AsSpan(t * F, F), _hb2.AsSpan(t * F, F));
+        }
+    }
+
+    /// <summary>Per token: biases, QK-norm, RoPE at its position, then k and v into the cache.</summary>
+    private void QkvRange(int start, int end)
+    {
+        var c = _c;
+        var L = _layerWeights!;
+        var cache = _cache!;
+        int QD = c.QDim, KD = c.KvDim, l = _layer, pos0 = _startPos;
+        for (int t = start; t < end; t++)
+        {
+            var q = _q.AsSpan(t * QD, QD);
+            var k = _k.AsSpan(t * KD, KD);
+            var vv = _v.AsSpan(t * KD, KD);
+            if (L.Bq is not null)
+            {
+                TensorPrimitives.Add(q, L.Bq, q);
+                TensorPrimitives.Add(k, L.Bk!, k);
+                TensorPrimitives.Add(vv, L.Bv!, vv);
+            }
+            if (L.QNorm is not null)
+            {
+                // qwen3: RMSNorm over each head of q and k before RoPE.
+                for (int h = 0; h < c.Heads; h++)
+                {
+                    var qh = q.Slice(h * c.HeadDim, c.HeadDim);
+                    RmsNorm.Apply(qh, L.QNorm, qh, c.RmsEps);
+                }
+                for (int h = 0; h < c.KvHeads; h++)
+                {
+                    var kh = k.Slice(h * c.HeadDim, c.HeadDim);
+                    RmsNorm.Apply(kh, L.KNorm!, kh, c.RmsEps);
+                }
+            }
+            // RoPE on q and k at position pos0 + t, then k, v into the cache.
+            _rope.Apply(q, c.Heads, c.HeadDim, pos0 + t);
+            _rope.Apply(k, c.KvHeads, c.HeadDim, pos0 + t);
+            k.CopyTo(cache.Key(l, pos0 + t));
+            cache.StoreValue(l, pos0 + t, vv);
+        }
     }
 
     private void AttentionRange(int start, int end)

@@ -23,6 +23,7 @@ public sealed unsafe class MatMul
     private byte[] _quantized = [];
     private byte[] _prepared = [];
     private readonly RangeBody _rowsBody;
+    private readonly RangeBody _quantizeBody;
 
     // Current job (read by _rowsBody on the pool threads): matrix j covers fused rows [_rowStart[j], _rowStart[j+1]).
     private readonly WeightMatrix[] _w = new WeightMatrix[MaxJobs];
@@ -34,11 +35,14 @@ public sealed unsafe class MatMul
     private int _qStride;
     private int _prepStride;
     private bool _gemm;
+    private QuantTraits? _dotType;
+    private float* _x;
 
     public MatMul(ComputePool pool)
     {
         _pool = pool;
         _rowsBody = RunRows;
+        _quantizeBody = QuantizeRows;
     }
 
     /// <summary>Computes <c>y[b, r] = Σ_c W[r, c] · x[b, c]</c> for <paramref name="batch"/> activation rows.</summary>
@@ -139,10 +143,6 @@ public sealed unsafe class MatMul
         {
             _quantized = GC.AllocateUninitializedArray<byte>(qStride * batch, pinned: true);
         }
-        for (int b = 0; b < batch; b++)
-        {
-            dotType.Quantize(x.Slice(b * w.Cols, w.Cols), _quantized.AsSpan(b * qStride, qStride));
-        }
         _gemm = LegacyGemm.Supports(w.Type, w.Cols);
         for (int j = 1; j < _jobs; j++)
         {
@@ -150,27 +150,50 @@ public sealed unsafe class MatMul
         }
         if (_gemm)
         {
-            // Dot-ready activations, shared by every row of every fused matrix.
             _prepStride = LegacyGemm.PreparedBytes(w.Cols);
             if (_prepared.Length < (_prepStride * batch) + 64)
             {
                 _prepared = GC.AllocateUninitializedArray<byte>((_prepStride * batch) + 64, pinned: true);
             }
-            fixed (byte* q = _quantized)
-            {
-                byte* prep = Aligned(_prepared);
-                for (int b = 0; b < batch; b++)
-                {
-                    LegacyGemm.Prepare(w.Type, q + ((long)b * qStride), w.Cols / 32, prep + ((long)b * _prepStride));
-                }
-            }
         }
         _batch = batch;
         _qStride = qStride;
+        _dotType = dotType;
+        fixed (float* px = x)
+        {
+            // Each activation row quantized once (and, for the tiles, made dot-ready once), shared by every row of
+            // every fused matrix; a batch is spread over the pool (in prefill this was serial time on one core).
+            _x = px;
+            if (batch > 1 && _pool.ThreadCount > 1)
+            {
+                _pool.For(batch, 1, _quantizeBody);
+            }
+            else
+            {
+                QuantizeRows(0, batch);
+            }
+            _x = null;
+        }
         int rows = _rowStart[_jobs];
         // A few chunks per thread so uneven progress balances out; multiples of 4 rows for the 4-row tiles.
         int grain = Math.Max(4, (rows / (_pool.ThreadCount * 4)) & ~3);
         _pool.For(rows, grain, _rowsBody);
+    }
+
+    private void QuantizeRows(int start, int end)
+    {
+        int cols = _w[0].Cols;
+        fixed (byte* q = _quantized)
+        {
+            for (int b = start; b < end; b++)
+            {
+                _dotType!.Quantize(new ReadOnlySpan<float>(_x + ((long)b * cols), cols), new Span<byte>(q + ((long)b * _qStride), _qStride));
+                if (_gemm)
+                {
+                    LegacyGemm.Prepare(_w[0].Type, q + ((long)b * _qStride), cols / 32, Aligned(_prepared) + ((long)b * _prepStride));
+                }
+            }
+        }
     }
 
     /// <summary>The first 64-byte boundary in a pinned array (aligned vector loads of the prepared activations).</summary>
