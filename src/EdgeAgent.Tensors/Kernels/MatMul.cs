@@ -175,8 +175,11 @@ public sealed unsafe class MatMul
             _x = null;
         }
         int rows = _rowStart[_jobs];
-        // A few chunks per thread so uneven progress balances out; multiples of 4 rows for the 4-row tiles.
-        int grain = Math.Max(4, (rows / (_pool.ThreadCount * 4)) & ~3);
+        // A few chunks per thread so uneven progress balances out; multiples of 4 rows for the 4-row tiles. A batch
+        // makes every row costly, so it gets finer chunks (less idle time at the job's end) of at least 16 rows.
+        int grain = batch >= 4
+            ? Math.Max(16, (rows / (_pool.ThreadCount * 16)) & ~3)
+            : Math.Max(4, (rows / (_pool.ThreadCount * 4)) & ~3);
         _pool.For(rows, grain, _rowsBody);
     }
 
