@@ -63,7 +63,7 @@ internal static unsafe class KQuantDot
         return T.DotReference(x, y, nb);
     }
 
-    private static float Dot512<T>(byte* x, byte* y, int nb) where T : struct, IKQuant<T>
+    internal static float Dot512<T>(byte* x, byte* y, int nb) where T : struct, IKQuant<T>
     {
         // vpermw indices spreading the 16 group scales over a 64-element step: group 4k+i covers shorts 8i..8i+7.
         Vector512<short> spread = Vector512.Create(

@@ -3,13 +3,14 @@ namespace EdgeAgent.Tensors.Quants;
 /// <summary>
 /// K-quant matmul over a batch of Q8_K activation rows: each weight row meets four activation rows per pass of
 /// <see cref="KQuantDot.Dot512x4{T}"/>, so its scales and unpacked levels are reused four times. Outputs are
-/// bit-identical to the row-by-row <c>VecDot</c>. AVX-512 only; batches of fewer than four rows use the row dot.
+/// bit-identical to the row-by-row <c>VecDot</c>. Batches of fewer than four rows (decode) call the AVX-512 row dot
+/// directly, without the per-row delegate and span checks of <c>VecDot</c> (which showed on short rows). AVX-512 only.
 /// </summary>
 internal static unsafe class KQuantGemm
 {
     /// <summary>True when <paramref name="type"/> weights take this path for a batch of <paramref name="batch"/> rows here.</summary>
     public static bool Supports(GgmlType type, int batch) =>
-        batch >= 4 && KQuantDot.Best == KIsa.Avx512 && type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
+        batch >= 1 && KQuantDot.Best == KIsa.Avx512 && type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
 
     /// <summary><c>y[b·yStride + r] = W[r]·q[b]</c> for rows [r0, r1) and every activation row b &lt; batch.</summary>
     public static void Run(GgmlType type, byte* w, int rowBytes, int nb, byte* q, int qStride, int batch, int r0, int r1, float* y, int yStride)
@@ -28,6 +29,19 @@ internal static unsafe class KQuantGemm
         where T : struct, IKQuant<T>
     {
         float* four = stackalloc float[4];
+        if (batch < 4)
+        {
+            for (int b = 0; b < batch; b++)
+            {
+                byte* yb = q + ((long)b * qStride);
+                float* yRow = y + ((long)b * yStride);
+                for (int r = r0; r < r1; r++)
+                {
+                    yRow[r] = KQuantDot.Dot512<T>(w + ((long)r * rowBytes), yb, nb);
+                }
+            }
+            return;
+        }
         for (int r = r0; r < r1; r++)
         {
             byte* x = w + ((long)r * rowBytes);
