@@ -126,6 +126,56 @@ internal static unsafe class KQuantDot
         result[3] = Vector256.Sum(sum3);
     }
 
+    /// <summary>
+    /// <see cref="Dot512x4{T}"/> for eight activation rows: each super-block's scales and unpacked levels serve eight
+    /// outputs (prefill). Per output exactly <see cref="Dot512{T}"/>'s operations, so bit-identical to it.
+    /// </summary>
+    public static void Dot512x8<T>(byte* x, byte* y, nint yStride, int nb, float* result) where T : struct, IKQuant<T>
+    {
+        Vector512<short> spread = Vector512.Create(
+            (short)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+            2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+        Vector256<float> sum0 = Vector256<float>.Zero, sum1 = sum0, sum2 = sum0, sum3 = sum0;
+        Vector256<float> sum4 = sum0, sum5 = sum0, sum6 = sum0, sum7 = sum0;
+        for (int i = 0; i < nb; i++, x += T.BlockBytes, y += Q8Bytes)
+        {
+            KBlockScales s = T.Scales(x);
+            Vector512<short> scales = Avx2.ConvertToVector256Int16(s.Scales).ToVector512Unsafe();
+            Vector512<int> acc0 = Vector512<int>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            Vector512<int> acc4 = acc0, acc5 = acc0, acc6 = acc0, acc7 = acc0;
+            for (int k = 0; k < 4; k++)
+            {
+                Vector512<byte> u = T.Unpack512(x, k);
+                Vector512<short> sc = Avx512BW.PermuteVar32x16(scales, spread + Vector512.Create((short)(4 * k)));
+                byte* o = y + Q8Qs + (64 * k);
+                acc0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load((sbyte*)o)), sc);
+                acc1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load((sbyte*)(o + yStride))), sc);
+                acc2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load((sbyte*)(o + (2 * yStride)))), sc);
+                acc3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load((sbyte*)(o + (3 * yStride)))), sc);
+                acc4 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load((sbyte*)(o + (4 * yStride)))), sc);
+                acc5 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load((sbyte*)(o + (5 * yStride)))), sc);
+                acc6 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load((sbyte*)(o + (6 * yStride)))), sc);
+                acc7 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load((sbyte*)(o + (7 * yStride)))), sc);
+            }
+            sum0 = Accumulate<T>(in s, acc0.GetLower() + acc0.GetUpper(), y, sum0);
+            sum1 = Accumulate<T>(in s, acc1.GetLower() + acc1.GetUpper(), y + yStride, sum1);
+            sum2 = Accumulate<T>(in s, acc2.GetLower() + acc2.GetUpper(), y + (2 * yStride), sum2);
+            sum3 = Accumulate<T>(in s, acc3.GetLower() + acc3.GetUpper(), y + (3 * yStride), sum3);
+            sum4 = Accumulate<T>(in s, acc4.GetLower() + acc4.GetUpper(), y + (4 * yStride), sum4);
+            sum5 = Accumulate<T>(in s, acc5.GetLower() + acc5.GetUpper(), y + (5 * yStride), sum5);
+            sum6 = Accumulate<T>(in s, acc6.GetLower() + acc6.GetUpper(), y + (6 * yStride), sum6);
+            sum7 = Accumulate<T>(in s, acc7.GetLower() + acc7.GetUpper(), y + (7 * yStride), sum7);
+        }
+        result[0] = Vector256.Sum(sum0);
+        result[1] = Vector256.Sum(sum1);
+        result[2] = Vector256.Sum(sum2);
+        result[3] = Vector256.Sum(sum3);
+        result[4] = Vector256.Sum(sum4);
+        result[5] = Vector256.Sum(sum5);
+        result[6] = Vector256.Sum(sum6);
+        result[7] = Vector256.Sum(sum7);
+    }
+
     private static float Dot256<T>(byte* x, byte* y, int nb) where T : struct, IKQuant<T>
     {
         // vpshufb indices picking groups 2k and 2k+1 (eight copies each) for a 32-element step.

@@ -28,7 +28,7 @@ internal static unsafe class KQuantGemm
     private static void Run<T>(byte* w, int rowBytes, int nb, byte* q, int qStride, int batch, int r0, int r1, float* y, int yStride)
         where T : struct, IKQuant<T>
     {
-        float* four = stackalloc float[4];
+        float* four = stackalloc float[8];
         if (batch < 4)
         {
             for (int b = 0; b < batch; b++)
@@ -46,6 +46,14 @@ internal static unsafe class KQuantGemm
         {
             byte* x = w + ((long)r * rowBytes);
             int b = 0;
+            for (; b + 8 <= batch; b += 8)
+            {
+                KQuantDot.Dot512x8<T>(x, q + ((long)b * qStride), qStride, nb, four);
+                for (int j = 0; j < 8; j++)
+                {
+                    y[((long)(b + j) * yStride) + r] = four[j];
+                }
+            }
             for (; b + 4 <= batch; b += 4)
             {
                 KQuantDot.Dot512x4<T>(x, q + ((long)b * qStride), qStride, nb, four);

@@ -27,6 +27,10 @@ public unsafe class MatMulTests
         { GgmlType.Q2_K, 5, 256, 4 },
         { GgmlType.Q6_K, 7, 512, 2 },
         { GgmlType.Q6_K, 7, 256, 6 },
+        { GgmlType.Q6_K, 5, 256, 12 },  // 8-row tile, then 4
+        { GgmlType.Q5_K, 3, 512, 8 },
+        { GgmlType.Q2_K, 3, 256, 11 },
+        { GgmlType.Q3_K, 2, 256, 9 },
     };
 
     [Theory]
