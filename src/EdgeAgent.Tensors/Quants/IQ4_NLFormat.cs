@@ -216,7 +216,12 @@ public static class IQ4_NLFormat
     }
 
     /// <summary>The table as a vector, for byte shuffles.</summary>
-    internal static Vector128<sbyte> Table => Vector128.Create((sbyte)-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
+    internal static Vector128<sbyte> Table
+    {
+        // Inlined even where the caller is past the JIT's inlining budget (a call per use in a kernel loop otherwise).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector128.Create((sbyte)-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
+    }
 
     /// <summary>Table values of 16 indices (each 0..15).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

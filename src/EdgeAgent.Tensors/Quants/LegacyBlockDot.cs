@@ -45,7 +45,12 @@ internal static unsafe class LegacyBlockDot
             _ => Dot128<T>(x, y, nb),
         };
 
-    private static Vector512<float> UpperHalf => Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1).AsSingle();
+    private static Vector512<float> UpperHalf
+    {
+        // Inlined even where the caller is past the JIT's inlining budget (a call per use in a kernel loop otherwise).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1).AsSingle();
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Scale(byte* x, byte* y) =>

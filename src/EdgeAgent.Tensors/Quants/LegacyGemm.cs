@@ -141,7 +141,12 @@ internal static unsafe class LegacyGemm
         }
     }
 
-    private static Vector512<float> UpperHalf => Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1).AsSingle();
+    private static Vector512<float> UpperHalf
+    {
+        // Inlined even where the caller is past the JIT's inlining budget (a call per use in a kernel loop otherwise).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1).AsSingle();
+    }
 
     /// <summary>[d0 × 8 | d1 × 8] from the fp16 scales at the start of two blocks.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

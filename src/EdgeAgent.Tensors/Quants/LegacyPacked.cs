@@ -311,9 +311,19 @@ internal readonly unsafe struct Q4_0Packing : IPackedFormat
         Buffer.MemoryCopy(src + 16, q1, 16, 16);
     }
 
-    private static Vector512<ulong> FirstRow => Vector512.Create(0UL, 1, 8, 9, 2, 3, 10, 11);
+    private static Vector512<ulong> FirstRow
+    {
+        // Inlined even where the caller is past the JIT's inlining budget (a call per use in a kernel loop otherwise).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector512.Create(0UL, 1, 8, 9, 2, 3, 10, 11);
+    }
 
-    private static Vector512<ulong> SecondRow => Vector512.Create(4UL, 5, 12, 13, 6, 7, 14, 15);
+    private static Vector512<ulong> SecondRow
+    {
+        // Inlined even where the caller is past the JIT's inlining budget (a call per use in a kernel loop otherwise).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Vector512.Create(4UL, 5, 12, 13, 6, 7, 14, 15);
+    }
 
     /// <summary>One 64-byte load, one shift, two masks and two permutes: [lo b0 | hi b0 | lo b1 | hi b1] per row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
