@@ -151,20 +151,10 @@ internal static unsafe class KQuantDot
             Vector512<short> scales = Avx2.ConvertToVector256Int16(s.Scales).ToVector512Unsafe();
             Vector512<int> acc0 = Vector512<int>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
             Vector512<int> acc4 = acc0, acc5 = acc0, acc6 = acc0, acc7 = acc0;
-            for (int k = 0; k < 4; k++)
-            {
-                Vector512<byte> u = T.Unpack512(x, k);
-                Vector512<short> sc = Avx512BW.PermuteVar32x16(scales, spread + Vector512.Create((short)(4 * k)));
-                byte* o = y + Q8Qs + (64 * k);
-                acc0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load((sbyte*)o)), sc);
-                acc1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load((sbyte*)(o + yStride))), sc);
-                acc2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load((sbyte*)(o + (2 * yStride)))), sc);
-                acc3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load((sbyte*)(o + (3 * yStride)))), sc);
-                acc4 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load((sbyte*)(o + (4 * yStride)))), sc);
-                acc5 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load((sbyte*)(o + (5 * yStride)))), sc);
-                acc6 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load((sbyte*)(o + (6 * yStride)))), sc);
-                acc7 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load((sbyte*)(o + (7 * yStride)))), sc);
-            }
+            StepX8<T>(x, y, yStride, scales, spread, 0, ref acc0, ref acc1, ref acc2, ref acc3, ref acc4, ref acc5, ref acc6, ref acc7);
+            StepX8<T>(x, y, yStride, scales, spread, 1, ref acc0, ref acc1, ref acc2, ref acc3, ref acc4, ref acc5, ref acc6, ref acc7);
+            StepX8<T>(x, y, yStride, scales, spread, 2, ref acc0, ref acc1, ref acc2, ref acc3, ref acc4, ref acc5, ref acc6, ref acc7);
+            StepX8<T>(x, y, yStride, scales, spread, 3, ref acc0, ref acc1, ref acc2, ref acc3, ref acc4, ref acc5, ref acc6, ref acc7);
             sum0 = Accumulate<T>(in s, acc0.GetLower() + acc0.GetUpper(), y, sum0);
             sum1 = Accumulate<T>(in s, acc1.GetLower() + acc1.GetUpper(), y + yStride, sum1);
             sum2 = Accumulate<T>(in s, acc2.GetLower() + acc2.GetUpper(), y + (2 * yStride), sum2);
@@ -182,6 +172,27 @@ internal static unsafe class KQuantDot
         result[5] = Vector256.Sum(sum5);
         result[6] = Vector256.Sum(sum6);
         result[7] = Vector256.Sum(sum7);
+    }
+
+    /// <summary>One 64-element step k of <see cref="Dot512x8{T}"/> (unrolled by the caller with constant k).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StepX8<T>(
+        byte* x, byte* y, nint yStride, Vector512<short> scales, Vector512<short> spread, int k,
+        ref Vector512<int> acc0, ref Vector512<int> acc1, ref Vector512<int> acc2, ref Vector512<int> acc3,
+        ref Vector512<int> acc4, ref Vector512<int> acc5, ref Vector512<int> acc6, ref Vector512<int> acc7)
+        where T : struct, IKQuant<T>
+    {
+        Vector512<byte> u = T.Unpack512(x, k);
+        Vector512<short> sc = Avx512BW.PermuteVar32x16(scales, spread + Vector512.Create((short)(4 * k)));
+        byte* o = y + Q8Qs + (64 * k);
+        acc0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load((sbyte*)o)), sc);
+        acc1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load((sbyte*)(o + yStride))), sc);
+        acc2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load((sbyte*)(o + (2 * yStride)))), sc);
+        acc3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load((sbyte*)(o + (3 * yStride)))), sc);
+        acc4 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load((sbyte*)(o + (4 * yStride)))), sc);
+        acc5 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load((sbyte*)(o + (5 * yStride)))), sc);
+        acc6 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load((sbyte*)(o + (6 * yStride)))), sc);
+        acc7 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load((sbyte*)(o + (7 * yStride)))), sc);
     }
 
     private static float Dot256<T>(byte* x, byte* y, int nb) where T : struct, IKQuant<T>
