@@ -155,14 +155,23 @@ internal static unsafe class KQuantDot
             StepX8<T>(x, y, yStride, scales, spread, 1, ref acc0, ref acc1, ref acc2, ref acc3, ref acc4, ref acc5, ref acc6, ref acc7);
             StepX8<T>(x, y, yStride, scales, spread, 2, ref acc0, ref acc1, ref acc2, ref acc3, ref acc4, ref acc5, ref acc6, ref acc7);
             StepX8<T>(x, y, yStride, scales, spread, 3, ref acc0, ref acc1, ref acc2, ref acc3, ref acc4, ref acc5, ref acc6, ref acc7);
-            sum0 = Accumulate<T>(in s, acc0.GetLower() + acc0.GetUpper(), y, sum0);
-            sum1 = Accumulate<T>(in s, acc1.GetLower() + acc1.GetUpper(), y + yStride, sum1);
-            sum2 = Accumulate<T>(in s, acc2.GetLower() + acc2.GetUpper(), y + (2 * yStride), sum2);
-            sum3 = Accumulate<T>(in s, acc3.GetLower() + acc3.GetUpper(), y + (3 * yStride), sum3);
-            sum4 = Accumulate<T>(in s, acc4.GetLower() + acc4.GetUpper(), y + (4 * yStride), sum4);
-            sum5 = Accumulate<T>(in s, acc5.GetLower() + acc5.GetUpper(), y + (5 * yStride), sum5);
-            sum6 = Accumulate<T>(in s, acc6.GetLower() + acc6.GetUpper(), y + (6 * yStride), sum6);
-            sum7 = Accumulate<T>(in s, acc7.GetLower() + acc7.GetUpper(), y + (7 * yStride), sum7);
+            // Accumulate's scalar products for the eight rows at once: d·y.d and dmin·y.d (the same float products),
+            // the group terms' widening once per block.
+            Vector256<float> yd = Vector256.Create(
+                Unsafe.ReadUnaligned<float>(y + Q8D), Unsafe.ReadUnaligned<float>(y + yStride + Q8D),
+                Unsafe.ReadUnaligned<float>(y + (2 * yStride) + Q8D), Unsafe.ReadUnaligned<float>(y + (3 * yStride) + Q8D),
+                Unsafe.ReadUnaligned<float>(y + (4 * yStride) + Q8D), Unsafe.ReadUnaligned<float>(y + (5 * yStride) + Q8D),
+                Unsafe.ReadUnaligned<float>(y + (6 * yStride) + Q8D), Unsafe.ReadUnaligned<float>(y + (7 * yStride) + Q8D));
+            Vector256<float> dy = yd * Vector256.Create(s.D), my = yd * Vector256.Create(s.DMin);
+            Vector256<short> groups = Avx2.ConvertToVector256Int16(T.Offset != 0 ? s.Scales : s.Mins);
+            sum0 = AccumulateLane<T>(groups, acc0.GetLower() + acc0.GetUpper(), y, dy, my, 0, sum0);
+            sum1 = AccumulateLane<T>(groups, acc1.GetLower() + acc1.GetUpper(), y + yStride, dy, my, 1, sum1);
+            sum2 = AccumulateLane<T>(groups, acc2.GetLower() + acc2.GetUpper(), y + (2 * yStride), dy, my, 2, sum2);
+            sum3 = AccumulateLane<T>(groups, acc3.GetLower() + acc3.GetUpper(), y + (3 * yStride), dy, my, 3, sum3);
+            sum4 = AccumulateLane<T>(groups, acc4.GetLower() + acc4.GetUpper(), y + (4 * yStride), dy, my, 4, sum4);
+            sum5 = AccumulateLane<T>(groups, acc5.GetLower() + acc5.GetUpper(), y + (5 * yStride), dy, my, 5, sum5);
+            sum6 = AccumulateLane<T>(groups, acc6.GetLower() + acc6.GetUpper(), y + (6 * yStride), dy, my, 6, sum6);
+            sum7 = AccumulateLane<T>(groups, acc7.GetLower() + acc7.GetUpper(), y + (7 * yStride), dy, my, 7, sum7);
         }
         result[0] = Vector256.Sum(sum0);
         result[1] = Vector256.Sum(sum1);
@@ -214,6 +223,28 @@ internal static unsafe class KQuantDot
             sum = Accumulate<T>(in s, acc, y, sum);
         }
         return Vector256.Sum(sum);
+    }
+
+    /// <summary>
+    /// <see cref="Accumulate{T}"/> for activation row j of a multi-row tile, given the widened group scales (or mins)
+    /// and the products d·y.d, dmin·y.d of every row in lanes: the same integers and float products, and
+    /// <c>sum − mins·(dmin·y.d)</c> as one fused negated multiply-add, which rounds exactly as adding the product with
+    /// its sign flipped.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> AccumulateLane<T>(Vector256<short> groups, Vector256<int> isum, byte* y, Vector256<float> dy, Vector256<float> my, int j, Vector256<float> sum)
+        where T : struct, IKQuant<T>
+    {
+        Vector256<short> bsums = Vector256.Load((short*)(y + Q8BSums));
+        Vector256<float> d = Avx2.PermuteVar8x32(dy, Vector256.Create(j));
+        if (T.Offset != 0)
+        {
+            Vector256<int> off = Avx2.MultiplyAddAdjacent(groups, bsums) * T.Offset;
+            return Fma.MultiplyAdd(Vector256.ConvertToSingle(isum - off), d, sum);
+        }
+        Vector256<int> mins = Avx2.MultiplyAddAdjacent(groups, bsums);
+        sum = Fma.MultiplyAdd(Vector256.ConvertToSingle(isum), d, sum);
+        return Fma.MultiplyAddNegated(Vector256.ConvertToSingle(mins), Avx2.PermuteVar8x32(my, Vector256.Create(j)), sum);
     }
 
     /// <summary>
