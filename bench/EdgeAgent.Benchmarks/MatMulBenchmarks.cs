@@ -6,7 +6,8 @@ using EdgeAgent.Tensors.Threading;
 
 namespace EdgeAgent.Benchmarks;
 
-/// <summary>One matmul of the TinyLlama FFN shape (5632 × 2048) per weight type: decode (1 row) and a prefill batch.</summary>
+/// <summary>One matmul of the TinyLlama FFN shape (5632 × 2048) per weight type: decode (1 row) and a prefill batch,
+/// on the file layout and (Q4_0, Q8_0) on the copy repacked at load as the engine runs it.</summary>
 [MemoryDiagnoser]
 public unsafe class MatMulBenchmarks
 {
@@ -14,6 +15,7 @@ public unsafe class MatMulBenchmarks
     private MatMul _matmul = null!;
     private WeightMatrix _w;
     private byte* _data;
+    private PackedWeights? _packing;
     private float[] _x = [];
     private float[] _y = [];
 
@@ -22,6 +24,9 @@ public unsafe class MatMulBenchmarks
 
     [Params(1, 32)]
     public int Batch { get; set; }
+
+    [Params(false, true)]
+    public bool Packed { get; set; }
 
     public int Rows { get; set; } = 5632;
 
@@ -46,6 +51,11 @@ public unsafe class MatMulBenchmarks
             traits.QuantizeReference(row, new Span<byte>(_data + (r * rowBytes), (int)rowBytes));
         }
         _w = new WeightMatrix(_data, Type, Rows, Cols);
+        if (Packed)
+        {
+            _packing = new PackedWeights();
+            _w = _packing.Pack(_w); // K-quants have no packed layout: the same matrix, measured twice
+        }
         _x = new float[Batch * Cols];
         for (int i = 0; i < _x.Length; i++)
         {
@@ -61,6 +71,7 @@ public unsafe class MatMulBenchmarks
     public void Cleanup()
     {
         _pool.Dispose();
+        _packing?.Dispose();
         NativeMemory.AlignedFree(_data);
     }
 }
