@@ -11,6 +11,7 @@ STEPS1=${STEPS1:-4000}
 STEPS2=${STEPS2:-600}
 STEPS3=${STEPS3:-3000}
 STEPS4=${STEPS4:-300}
+STEPS5=${STEPS5:-2000}
 dotnet build src/EdgeAgent.Cli -c Release -v q -nologo > /dev/null
 EA=(dotnet src/EdgeAgent.Cli/bin/Release/net10.0/edgeagent.dll)
 # 1. Corpus: 40,000 chats, each a random home with 12 requests about it (ChatML, blank line between chats).
@@ -41,4 +42,10 @@ head -c 4000000 "$WORK/train.txt" > "$WORK/tok-corpus.txt"
 "${EA[@]}" train --corpus "$WORK/train.txt" --documents --init "$WORK/phase3.gguf" \
     --chat-template models/agent-chat-template.jinja \
     --ctx 2048 --batch 2 --steps "$STEPS4" --lr 1.5e-3 --seed 4 \
-    --threads "$THREADS" --checkpoint "$WORK/phase4.ckpt" --loss-curve "$WORK/phase4-loss.png" -o "$OUT" --json
+    --threads "$THREADS" --checkpoint "$WORK/phase4.ckpt" --loss-curve "$WORK/phase4-loss.png" -o "$WORK/phase4.gguf" --json
+#    Phase 5: the answers only (--assistant-only): the model has learnt to read the inventory from phases 1-4; now
+#    every gradient goes to the decisions (which tool, which device, which number, which words to copy).
+"${EA[@]}" train --corpus "$WORK/train.txt" --documents --init "$WORK/phase4.gguf" \
+    --chat-template models/agent-chat-template.jinja --assistant-only \
+    --ctx 2048 --batch 2 --steps "$STEPS5" --lr 2e-3 --seed 5 \
+    --threads "$THREADS" --checkpoint "$WORK/phase5.ckpt" --loss-curve "$WORK/phase5-loss.png" -o "$OUT" --json
