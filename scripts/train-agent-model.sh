@@ -12,6 +12,7 @@ STEPS2=${STEPS2:-600}
 STEPS3=${STEPS3:-3000}
 STEPS4=${STEPS4:-300}
 STEPS5=${STEPS5:-2000}
+STEPS6=${STEPS6:-1200}
 dotnet build src/EdgeAgent.Cli -c Release -v q -nologo > /dev/null
 EA=(dotnet src/EdgeAgent.Cli/bin/Release/net10.0/edgeagent.dll)
 # 1. Corpus: 40,000 chats, each a random home with 12 requests about it (ChatML, blank line between chats).
@@ -48,4 +49,9 @@ head -c 4000000 "$WORK/train.txt" > "$WORK/tok-corpus.txt"
 "${EA[@]}" train --corpus "$WORK/train.txt" --documents --init "$WORK/phase4.gguf" \
     --chat-template models/agent-chat-template.jinja --assistant-only \
     --ctx 2048 --batch 2 --steps "$STEPS5" --lr 2e-3 --seed 5 \
-    --threads "$THREADS" --checkpoint "$WORK/phase5.ckpt" --loss-curve "$WORK/phase5-loss.png" -o "$OUT" --json
+    --threads "$THREADS" --checkpoint "$WORK/phase5.ckpt" --loss-curve "$WORK/phase5-loss.png" -o "$WORK/phase5.gguf" --json
+#    Phase 6: a second, gentler answers-only cycle.
+"${EA[@]}" train --corpus "$WORK/train.txt" --documents --init "$WORK/phase5.gguf" \
+    --chat-template models/agent-chat-template.jinja --assistant-only \
+    --ctx 2048 --batch 2 --steps "$STEPS6" --lr 1e-3 --seed 6 \
+    --threads "$THREADS" --checkpoint "$WORK/phase6.ckpt" --loss-curve "$WORK/phase6-loss.png" -o "$OUT" --json
