@@ -162,7 +162,7 @@ internal static unsafe class LegacyGemm
 
     // The result as LegacyBlockDot.Dot512 returns it (sum + mins, mins = 0 for these formats).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Total(Vector512<float> acc)
+    internal static float Total(Vector512<float> acc)
     {
         float mins = 0;
         return Vector512.Sum(acc) + mins;
@@ -259,7 +259,7 @@ internal static unsafe class LegacyGemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store4(float* y, Vector512<float> r0, Vector512<float> r1, Vector512<float> r2, Vector512<float> r3)
+    internal static void Store4(float* y, Vector512<float> r0, Vector512<float> r1, Vector512<float> r2, Vector512<float> r3)
     {
         y[0] = Total(r0);
         y[1] = Total(r1);

@@ -163,14 +163,6 @@ internal static unsafe class LegacyPacked
         where T : struct, IPackedFormat =>
         Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(T.Dot(a, b, prepared)), dx * Vector512.Load((float*)(prepared + 128)), acc);
 
-    // As LegacyGemm's result (sum + mins, mins = 0 for these formats: the + 0 keeps its signed zeros).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Total(Vector512<float> acc)
-    {
-        float mins = 0;
-        return Vector512.Sum(acc) + mins;
-    }
-
     private static void Tile4x1<T>(byte* qs, byte* sc, int pairs, byte* p, float* y)
         where T : struct, IPackedFormat
     {
@@ -188,10 +180,10 @@ internal static unsafe class LegacyPacked
             c2 = Step<T>(c2, a2, b2, Row(d8, 2), pi);
             c3 = Step<T>(c3, a3, b3, Row(d8, 3), pi);
         }
-        y[0] = Total(c0);
-        y[1] = Total(c1);
-        y[2] = Total(c2);
-        y[3] = Total(c3);
+        y[0] = LegacyGemm.Total(c0);
+        y[1] = LegacyGemm.Total(c1);
+        y[2] = LegacyGemm.Total(c2);
+        y[3] = LegacyGemm.Total(c3);
     }
 
     private static void Tile4x2<T>(byte* qs, byte* sc, int pairs, byte* p, byte* q, float* y, int yStride)
@@ -218,15 +210,15 @@ internal static unsafe class LegacyPacked
             c3 = Step<T>(c3, a3, b3, d3, pi);
             e3 = Step<T>(e3, a3, b3, d3, qi);
         }
-        y[0] = Total(c0);
-        y[1] = Total(c1);
-        y[2] = Total(c2);
-        y[3] = Total(c3);
+        y[0] = LegacyGemm.Total(c0);
+        y[1] = LegacyGemm.Total(c1);
+        y[2] = LegacyGemm.Total(c2);
+        y[3] = LegacyGemm.Total(c3);
         y += yStride;
-        y[0] = Total(e0);
-        y[1] = Total(e1);
-        y[2] = Total(e2);
-        y[3] = Total(e3);
+        y[0] = LegacyGemm.Total(e0);
+        y[1] = LegacyGemm.Total(e1);
+        y[2] = LegacyGemm.Total(e2);
+        y[3] = LegacyGemm.Total(e3);
     }
 
     private static void Tile4x4<T>(byte* qs, byte* sc, int pairs, byte* p, nint prepStride, float* y, int yStride)
@@ -265,20 +257,12 @@ internal static unsafe class LegacyPacked
             c32 = Step<T>(c32, a3, b3, d, p2);
             c33 = Step<T>(c33, a3, b3, d, p3);
         }
-        Store4(y, c00, c10, c20, c30);
-        Store4(y + yStride, c01, c11, c21, c31);
-        Store4(y + (2L * yStride), c02, c12, c22, c32);
-        Store4(y + (3L * yStride), c03, c13, c23, c33);
+        LegacyGemm.Store4(y, c00, c10, c20, c30);
+        LegacyGemm.Store4(y + yStride, c01, c11, c21, c31);
+        LegacyGemm.Store4(y + (2L * yStride), c02, c12, c22, c32);
+        LegacyGemm.Store4(y + (3L * yStride), c03, c13, c23, c33);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store4(float* y, Vector512<float> r0, Vector512<float> r1, Vector512<float> r2, Vector512<float> r3)
-    {
-        y[0] = Total(r0);
-        y[1] = Total(r1);
-        y[2] = Total(r2);
-        y[3] = Total(r3);
-    }
 }
 
 /// <summary>One legacy format's part of <see cref="LegacyPacked"/>: how a row's two blocks of quants sit in a run
