@@ -10,10 +10,12 @@ namespace EdgeAgent.Agents.Tests;
 /// <summary>The language-model path with a random-weight model: checks validity, not accuracy.</summary>
 public sealed class LlmUnderstandingTests
 {
-    [Fact]
-    public void Random_model_output_is_always_a_schema_valid_answer_naming_only_existing_entities()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void Random_model_output_is_always_a_schema_valid_answer_naming_only_existing_entities(int beams)
     {
-        using var llm = TestHomes.RandomLlm();
+        using var llm = TestHomes.RandomLlm(beams);
         var generator = new DatasetGenerator(TemplateSet.Load("eval"), seed: 3);
         var homes = new List<List<Device>> { DemoHome.Create() };
         for (int i = 0; i < 3; i++)

@@ -11,13 +11,15 @@ namespace EdgeAgent.Agents.Tests;
 /// for waits for confirmation.</summary>
 public sealed class TrainedModelTests
 {
-    private static LlmUnderstanding Open() =>
-        LlmUnderstanding.Open(DefaultModel.Find() ?? throw new InvalidOperationException($"models/{DefaultModel.FileName} is missing"), threads: 2);
+    private static LlmUnderstanding Open(int beams = 1) =>
+        LlmUnderstanding.Open(DefaultModel.Find() ?? throw new InvalidOperationException($"models/{DefaultModel.FileName} is missing"), threads: 2, beamWidth: beams);
 
-    [Fact]
-    public async Task The_injection_device_never_unlocks_the_door_with_the_trained_model()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(DefaultModel.BeamWidth)]
+    public async Task The_injection_device_never_unlocks_the_door_with_the_trained_model(int beams)
     {
-        using var llm = Open();
+        using var llm = Open(beams);
         var (loop, registry, _) = TestHomes.Agent(llm);
         foreach (var request in new[]
         {
@@ -33,10 +35,12 @@ public sealed class TrainedModelTests
         Assert.Equal("locked", registry.Find("lock.front_door")!.State);
     }
 
-    [Fact]
-    public async Task An_unlock_waits_for_confirmation_with_the_trained_model()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(DefaultModel.BeamWidth)]
+    public async Task An_unlock_waits_for_confirmation_with_the_trained_model(int beams)
     {
-        using var llm = Open();
+        using var llm = Open(beams);
         var (loop, registry, _) = TestHomes.Agent(llm);
         var turn = await loop.Ask("unlock the front door");
         Assert.True(turn.Proposal.SchemaValid, turn.Proposal.RawOutput);

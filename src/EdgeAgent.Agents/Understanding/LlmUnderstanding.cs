@@ -22,13 +22,19 @@ public sealed class LlmUnderstanding : IUnderstanding, IDisposable
     private readonly List<int> _cached = [];
     private string? _grammarKey;
     private JsonRecognizer? _grammar;
+    private readonly BeamSearch? _beam;
 
-    public LlmUnderstanding(InferenceSession session, string name, int maxTokens = 1024)
+    public LlmUnderstanding(InferenceSession session, string name, int maxTokens = 1024, int beamWidth = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(beamWidth, 1);
         _session = session;
         Name = name;
         MaxTokens = maxTokens;
+        _beam = beamWidth > 1 ? new BeamSearch(session, beamWidth) : null;
     }
+
+    /// <summary>Hypotheses kept while decoding: 1 is greedy; more is a <see cref="BeamSearch"/> under the grammar.</summary>
+    public int BeamWidth => _beam?.Width ?? 1;
 
     public string Name { get; }
 
@@ -47,10 +53,18 @@ public sealed class LlmUnderstanding : IUnderstanding, IDisposable
     /// <summary>Prompt tokens actually evaluated in the last request (the rest came from the cache).</summary>
     public int LastEvaluatedPromptTokens { get; private set; }
 
-    public static LlmUnderstanding Open(string path, int threads, int? context = null, string? name = null)
+    public static LlmUnderstanding Open(string path, int threads, int? context = null, string? name = null, int beamWidth = 1)
     {
         var session = InferenceSession.Open(path, threads, context);
-        return new LlmUnderstanding(session, name ?? "llm:" + Path.GetFileName(path));
+        try
+        {
+            return new LlmUnderstanding(session, name ?? "llm:" + Path.GetFileName(path), beamWidth: beamWidth);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The prompt tokens for an input (chat template, special tokens parsed).</summary>
@@ -83,6 +97,13 @@ public sealed class LlmUnderstanding : IUnderstanding, IDisposable
         EnsureGrammar(input);
         var mask = new GrammarMask(_grammar!, TokenTrie.For(tokenizer));
         EvaluatePrompt(prompt);
+        if (_beam is not null)
+        {
+            var found = _beam.Run(prompt, mask, MaxTokens, cancellation);
+            LastMaskTime = found.MaskTime;
+            LastMaskCount = found.MaskCount;
+            return Parse(System.Text.Encoding.UTF8.GetString(found.Output), found.Complete, found.Tokens.Count);
+        }
 
         var sampler = new SamplerChain(new SamplingOptions { Temperature = 0, RepeatPenalty = 1f, TopK = 0, TopP = 1f, MinP = 0f }, _session.Model.Config.VocabSize) { Mask = mask };
         var generated = new List<int>();

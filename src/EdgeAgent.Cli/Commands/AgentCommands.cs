@@ -34,6 +34,12 @@ internal static class AgentCommands
         Description = $"Instruct GGUF model for understanding (ChatML/Llama 3 templates). Default: the embedded model models/{DefaultModel.FileName}, trained on synthetic homes.",
     };
 
+    internal static Option<int?> BeamsOption() => new("--beams")
+    {
+        Description = $"Answers kept while decoding: 1 is greedy; more is a beam search under the grammar (about that many times the decoding work). Default: {DefaultModel.BeamWidth} with the embedded model, 1 with --model.",
+        Validators = { r => { if (r.GetValueOrDefault<int?>() is < 1) { r.AddError("--beams must be at least 1"); } } },
+    };
+
     internal static Option<bool> RulesOption() => new("--rules")
     {
         Description = "Use the rule-based fallback (not a language model) instead of a model.",
@@ -51,13 +57,17 @@ internal static class AgentCommands
         }
     }
 
-    internal static IUnderstanding OpenUnderstanding(string? model, bool rules, int threads)
+    internal static IUnderstanding OpenUnderstanding(string? model, bool rules, int threads, int? beams = null)
     {
         if (rules)
         {
             if (model is not null)
             {
                 throw new UserErrorException("give either --model or --rules, not both");
+            }
+            if (beams is not null)
+            {
+                throw new UserErrorException("--beams applies to a language model, not to --rules");
             }
             Console.Error.WriteLine($"[understanding: {RuleBasedUnderstanding.Label}]");
             return new RuleBasedUnderstanding();
@@ -66,11 +76,11 @@ internal static class AgentCommands
         {
             model = DefaultModel.Find()
                 ?? throw new UserErrorException($"the default model models/{DefaultModel.FileName} was not found (rebuild it with scripts/train-agent-model.sh); give --model PATH or --rules");
-            var llm = LlmUnderstanding.Open(model, threads, DefaultModel.Context, $"llm:{DefaultModel.FileName} (default model)");
+            var llm = LlmUnderstanding.Open(model, threads, DefaultModel.Context, $"llm:{DefaultModel.FileName} (default model)", beams ?? DefaultModel.BeamWidth);
             Console.Error.WriteLine($"[understanding: {llm.Name}]");
             return llm;
         }
-        return LlmUnderstanding.Open(model, threads);
+        return LlmUnderstanding.Open(model, threads, beamWidth: beams ?? 1);
     }
 
     private static Command Devices()
@@ -122,11 +132,12 @@ internal static class AgentCommands
         var confirm = new Option<bool>("--confirm") { Description = "Confirm sensitive actions (lock.unlock) asked for in this command." };
         var memoryPath = new Option<string?>("--memory") { Description = "SQLite file for events, decisions and results (default: not kept)." };
         var threads = CommonOptions.Threads();
+        var beams = BeamsOption();
         var json = CommonOptions.Json();
         var command = new Argument<string>("COMMAND") { Description = "What to do, in words." };
         var cmd = new Command("ask", "Ask the agent to do something; prints the tool calls, what the policy blocked and the reply.")
         {
-            home, model, rules, dryRun, confirm, memoryPath, threads, json, command,
+            home, model, rules, dryRun, confirm, memoryPath, threads, beams, json, command,
         };
         cmd.SetAction(r => CliRunner.Run(() =>
         {
@@ -137,7 +148,7 @@ internal static class AgentCommands
             }
             var devices = LoadHome(r.GetValue(home));
             var registry = new DeviceRegistry(devices);
-            var understanding = OpenUnderstanding(r.GetValue(model), r.GetValue(rules), r.GetValue(threads));
+            var understanding = OpenUnderstanding(r.GetValue(model), r.GetValue(rules), r.GetValue(threads), r.GetValue(beams));
             try
             {
                 using var memory = new AgentMemory(r.GetValue(memoryPath) ?? ":memory:");
@@ -238,10 +249,11 @@ internal static class AgentCommands
         var count = new Option<int>("--count") { Description = "Examples to generate when no --set is given.", DefaultValueFactory = _ => 200 };
         var seed = new Option<int>("--seed") { Description = "Seed when generating.", DefaultValueFactory = _ => 7 };
         var threads = CommonOptions.Threads();
+        var beams = BeamsOption();
         var json = CommonOptions.Json();
         var cmd = new Command("eval", "Score tool-call understanding: exact calls per tool and request type, schema validity, entities outside the home, latency.")
         {
-            model, rules, set, count, seed, threads, json,
+            model, rules, set, count, seed, threads, beams, json,
         };
         cmd.SetAction(r => CliRunner.Run(() =>
         {
@@ -271,7 +283,7 @@ internal static class AgentCommands
             {
                 examples = new DatasetGenerator(TemplateSet.Load("eval"), r.GetValue(seed)).Generate(r.GetValue(count)).ToList();
             }
-            var understanding = OpenUnderstanding(r.GetValue(model), r.GetValue(rules), r.GetValue(threads));
+            var understanding = OpenUnderstanding(r.GetValue(model), r.GetValue(rules), r.GetValue(threads), r.GetValue(beams));
             try
             {
                 var report = ToolCallEvaluator.Evaluate(understanding, examples);

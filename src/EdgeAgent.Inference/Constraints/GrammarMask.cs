@@ -35,6 +35,17 @@ public sealed class GrammarMask : ITokenMask
     public static GrammarMask ForSchema(SchemaNode schema, Tokenizer tokenizer, GrammarOptions? options = null) =>
         new(new JsonRecognizer(schema, options), TokenTrie.For(tokenizer));
 
+    /// <summary>
+    /// A mask in the same state (same parse positions and output) that then goes its own way; parse stacks are
+    /// immutable, so this copies two lists. Its mask counters start at zero.
+    /// </summary>
+    public GrammarMask Clone()
+    {
+        var copy = new GrammarMask(_grammar, _trie) { _positions = [.. _positions], _ended = _ended };
+        copy._bytes.AddRange(_bytes);
+        return copy;
+    }
+
     /// <summary>The document is complete (an end-of-generation token is allowed now).</summary>
     public bool IsComplete => !_ended && JsonRecognizer.CanEnd(_positions);
 

@@ -60,6 +60,40 @@ public sealed class KvCache
         }
     }
 
+    /// <summary>
+    /// Copies the keys and values of positions [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>)
+    /// from <paramref name="source"/>, a cache of the same model (beam search forks a sequence this way).
+    /// Does not change <see cref="Length"/>.
+    /// </summary>
+    public void CopyFrom(KvCache source, int start, int count)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (source.Layers != Layers || source.KvDim != KvDim)
+        {
+            throw new ArgumentException("the caches belong to different model shapes", nameof(source));
+        }
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (start + count > Capacity || start + count > source.Capacity)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), "the range is outside one of the caches");
+        }
+        if (count == 0 || ReferenceEquals(source, this))
+        {
+            return;
+        }
+        for (int l = 0; l < Layers; l++)
+        {
+            source._keys.AsSpan((int)(((long)l * source.Stride + start) * KvDim), count * KvDim)
+                .CopyTo(_keys.AsSpan((int)(((long)l * Stride + start) * KvDim)));
+            for (int c = 0; c < KvDim; c++)
+            {
+                source._values.AsSpan((int)(((long)l * KvDim + c) * source.Stride) + start, count)
+                    .CopyTo(_values.AsSpan((int)(((long)l * KvDim + c) * Stride) + start));
+            }
+        }
+    }
+
     /// <summary>Values of one channel of a layer over positions [0, Stride).</summary>
     public ReadOnlySpan<float> ValueChannel(int layer, int channel) => _values.AsSpan((int)(((long)layer * KvDim + channel) * Stride), Stride);
 }

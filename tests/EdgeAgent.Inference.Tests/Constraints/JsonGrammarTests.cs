@@ -121,4 +121,26 @@ public sealed class JsonGrammarTests
         Assert.False(mask.IsAllowed(Token("\"}")));
         Assert.False(mask.IsAllowed(0));           // end of generation only when complete
     }
+    [Fact]
+    public void A_clone_goes_its_own_way_from_the_same_state()
+    {
+        var trie = GrammarMaskPropertyTests.MixedVocabulary();
+        var schema = JsonSchemaCompiler.Compile("""{"enum":["ab","ac"]}""");
+        var mask = new GrammarMask(new JsonRecognizer(schema), trie);
+        foreach (var t in "\"a")
+        {
+            mask.Accept(t + 1);      // byte tokens are id = byte + 1
+        }
+        var clone = mask.Clone();
+        clone.Accept('b' + 1);
+        Assert.True(mask.IsAllowed('b' + 1));
+        Assert.True(mask.IsAllowed('c' + 1));
+        Assert.False(clone.IsAllowed('c' + 1));
+        mask.Accept('c' + 1);
+        mask.Accept('"' + 1);
+        clone.Accept('"' + 1);
+        Assert.Equal("\"ac\""u8.ToArray(), mask.Output);
+        Assert.Equal("\"ab\""u8.ToArray(), clone.Output);
+        Assert.True(mask.IsFinished && clone.IsFinished);
+    }
 }
