@@ -163,22 +163,31 @@ internal static unsafe class LegacyPacked
         where T : struct, IPackedFormat =>
         Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(T.Dot(a, b, prepared)), dx * Vector512.Load((float*)(prepared + 128)), acc);
 
+    /// <summary>
+    /// Decode: four rows against one activation row. It reads each prepared pair's first operand (Q4_0 computes the
+    /// second from it) and the compact scales, and multiplies the run's eight weight scales by the activation scales
+    /// in one vector (the same single products d_x·d_y the other tiles form lane by lane).
+    /// </summary>
     private static void Tile4x1<T>(byte* qs, byte* sc, int pairs, byte* p, float* y)
         where T : struct, IPackedFormat
     {
         nint runBytes = T.RowBytes * GroupRows;
+        byte* yd = LegacyGemm.DecodeScales(p, pairs);
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
         for (int i = 0; i < pairs; i++)
         {
             byte* run = qs + (i * runBytes);
             byte* pi = p + (i * LegacyGemm.PairBytes);
-            Vector512<float> d8 = Scales8(sc + (i * ScaleBytes));
+            Vector512<sbyte> q = Vector512.Load((sbyte*)pi);
+            Vector512<short> second = T.Second(q, pi);
+            Vector256<float> ys = Vector256.Create(Unsafe.ReadUnaligned<double>(yd + (i * 8))).AsSingle();
+            Vector512<float> d8 = (Scales8(sc + (i * ScaleBytes)).GetLower() * ys).ToVector512Unsafe();
             T.Load2(run, out var a0, out var b0, out var a1, out var b1);
-            c0 = Step<T>(c0, a0, b0, Row(d8, 0), pi);
-            c1 = Step<T>(c1, a1, b1, Row(d8, 1), pi);
+            c0 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(T.Dot(a0, b0, q, second)), Row(d8, 0), c0);
+            c1 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(T.Dot(a1, b1, q, second)), Row(d8, 1), c1);
             T.Load2(run + (2 * T.RowBytes), out var a2, out var b2, out var a3, out var b3);
-            c2 = Step<T>(c2, a2, b2, Row(d8, 2), pi);
-            c3 = Step<T>(c3, a3, b3, Row(d8, 3), pi);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(T.Dot(a2, b2, q, second)), Row(d8, 2), c2);
+            c3 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(T.Dot(a3, b3, q, second)), Row(d8, 3), c3);
         }
         y[0] = LegacyGemm.Total(c0);
         y[1] = LegacyGemm.Total(c1);
@@ -276,6 +285,15 @@ internal unsafe interface IPackedFormat
     static abstract void Load2(byte* run, out Vector512<byte> a0, out Vector512<byte> b0, out Vector512<byte> a1, out Vector512<byte> b1);
 
     static abstract Vector512<int> Dot(Vector512<byte> a, Vector512<byte> b, byte* prepared);
+
+    /// <summary>
+    /// The second operand of a prepared pair whose first, <paramref name="q"/>, is loaded: Q4_0 computes its offset term
+    /// from <paramref name="q"/> (the same integers the pair stores), so decode never touches that line; Q8_0 loads it.
+    /// </summary>
+    static abstract Vector512<short> Second(Vector512<sbyte> q, byte* prepared);
+
+    /// <summary>The integer sums of <c>Dot(a, b, prepared)</c> with the pair's operands already in registers.</summary>
+    static abstract Vector512<int> Dot(Vector512<byte> a, Vector512<byte> b, Vector512<sbyte> q, Vector512<short> second);
 }
 
 /// <summary>Q4_0 in a run: per row the 16 nibble bytes of block 0, then those of block 1.</summary>
@@ -324,6 +342,13 @@ internal readonly unsafe struct Q4_0Packing : IPackedFormat
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<int> Dot(Vector512<byte> a, Vector512<byte> b, byte* prepared) => Q4_0Gemm.Dot(a, b, prepared);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<short> Second(Vector512<sbyte> q, byte* prepared) => Avx512BW.MultiplyAddAdjacent(Vector512.Create((byte)8), q);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> Dot(Vector512<byte> a, Vector512<byte> b, Vector512<sbyte> q, Vector512<short> second) =>
+        Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(a, q) - second, Vector512<short>.One);
 }
 
 /// <summary>Q8_0 in a run: per row elements 0..15 of block 0, of block 1, then 16..31 of block 0, of block 1, so
@@ -362,4 +387,11 @@ internal readonly unsafe struct Q8_0Packing : IPackedFormat
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<int> Dot(Vector512<byte> a, Vector512<byte> b, byte* prepared) => Q8_0Gemm.Dot(a, b, prepared);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<short> Second(Vector512<sbyte> q, byte* prepared) => Vector512.Load((short*)(prepared + 64));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> Dot(Vector512<byte> a, Vector512<byte> b, Vector512<sbyte> q, Vector512<short> second) =>
+        Avx512BW.MultiplyAddAdjacent(a.AsInt16(), q.AsInt16()) + Avx512BW.MultiplyAddAdjacent(b.AsInt16(), second);
 }
