@@ -172,7 +172,12 @@ public sealed unsafe class GgufFile : IDisposable
         return new ReadOnlySpan<byte>(GetTensorPointer(tensor), (int)tensor.ByteSize);
     }
 
-    /// <summary>A tensor's values converted to float32 (F32/F16/BF16/quantized), row by row.</summary>
+    /// <summary>
+    /// A tensor's values converted to float32 (F32/F16/BF16/quantized), row by row. A file is read with positioned
+    /// reads (<see cref="ReadTensorBytes"/>), not through the mapping: a small tensor between large ones (a norm
+    /// vector) would otherwise keep the whole page-cache folio around it mapped, up to 2 MiB each where the kernel
+    /// caches the file in large folios.
+    /// </summary>
     public float[] ReadAsFloat32(GgufTensorInfo tensor)
     {
         var traits = QuantRegistry.Get(tensor.Type);
@@ -182,12 +187,19 @@ public sealed unsafe class GgufFile : IDisposable
             throw new NotSupportedException($"tensor '{tensor.Name}' has too many elements to convert in one array");
         }
         var result = new float[n];
-        var src = GetTensorData(tensor);
         int rowLen = (int)tensor.RowLength;
         int rowBytes = (int)tensor.Type.RowBytes(rowLen);
-        for (long r = 0; r < tensor.RowCount; r++)
+        int rowsPerRead = Math.Max(1, (1 << 20) / Math.Max(1, rowBytes));
+        var buffer = new byte[(long)Math.Min(rowsPerRead, tensor.RowCount) * rowBytes];
+        for (long r0 = 0; r0 < tensor.RowCount; r0 += rowsPerRead)
         {
-            traits.Dequantize(src.Slice((int)(r * rowBytes), rowBytes), result.AsSpan((int)(r * rowLen), rowLen));
+            int rows = (int)Math.Min(rowsPerRead, tensor.RowCount - r0);
+            var src = buffer.AsSpan(0, rows * rowBytes);
+            ReadTensorBytes(tensor, r0 * rowBytes, src);
+            for (int r = 0; r < rows; r++)
+            {
+                traits.Dequantize(src.Slice(r * rowBytes, rowBytes), result.AsSpan((int)((r0 + r) * rowLen), rowLen));
+            }
         }
         return result;
     }
