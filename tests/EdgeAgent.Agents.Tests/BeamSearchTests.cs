@@ -128,4 +128,40 @@ public sealed class BeamSearchTests
         Assert.Equal(best.Tokens, found.Tokens);
         Assert.Equal(best.Score, found.LogProbability, 3);
     }
+    [Fact]
+    public void An_answer_the_token_limit_cuts_short_is_incomplete_and_not_schema_valid()
+    {
+        using var session = OpenSession();
+        var prompt = Prompt(session, "turn on the kitchen light");
+        session.Evaluate(prompt);
+        var found = new BeamSearch(session, 3).Run(prompt, AnswerMask(session), maxTokens: 3);
+        Assert.False(found.Complete);
+        Assert.InRange(found.Tokens.Count, 1, 3);
+
+        var llm = new LlmUnderstanding(session, "cut", maxTokens: 3, beamWidth: 2);
+        var proposal = llm.Propose(new UnderstandingInput(DemoHome.Create(), [], "turn on the kitchen light"));
+        Assert.False(proposal.SchemaValid);
+        Assert.Empty(proposal.Calls);
+    }
+
+    [Fact]
+    public void The_search_stops_when_cancelled()
+    {
+        using var session = OpenSession();
+        var prompt = Prompt(session, "turn on the kitchen light");
+        session.Evaluate(prompt);
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.Throws<OperationCanceledException>(() => new BeamSearch(session, 2).Run(prompt, AnswerMask(session), 100, cancelled.Token));
+    }
+
+    [Fact]
+    public void A_session_whose_cache_does_not_hold_the_prompt_is_refused()
+    {
+        using var session = OpenSession();
+        var prompt = Prompt(session, "turn on the kitchen light");
+        session.Evaluate(prompt.AsSpan(0, prompt.Length - 1));
+        Assert.Throws<InvalidOperationException>(() => new BeamSearch(session, 2).Run(prompt, AnswerMask(session), 100));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new BeamSearch(session, 0));
+    }
 }
