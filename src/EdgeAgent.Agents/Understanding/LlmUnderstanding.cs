@@ -11,10 +11,11 @@ namespace EdgeAgent.Agents.Understanding;
 
 /// <summary>
 /// Understanding by a language model: the prompt of <see cref="PromptBuilder"/> in the model's chat template, then
-/// greedy decoding under the grammar of the live registry (<see cref="ToolCatalog.AnswerGrammar"/>), so the output
-/// is always a complete, schema-valid answer naming only tools and entities that exist. The KV cache keeps the
-/// longest prefix shared with the previous prompt (the system message and inventory), so a warm request only
-/// evaluates what changed. Not thread-safe (one session).
+/// greedy decoding or a <see cref="BeamSearch"/> under the grammar of the live registry
+/// (<see cref="ToolCatalog.AnswerGrammar"/>), so the output is always a complete, schema-valid answer naming only tools
+/// and entities that exist (or, cut short by the token limit, no calls). The KV cache keeps the longest prefix shared
+/// with the previous prompt (the system message and inventory), so a warm request only evaluates what changed.
+/// Not thread-safe (one session).
 /// </summary>
 public sealed class LlmUnderstanding : IUnderstanding, IDisposable
 {
@@ -102,7 +103,7 @@ public sealed class LlmUnderstanding : IUnderstanding, IDisposable
             var found = _beam.Run(prompt, mask, MaxTokens, cancellation);
             LastMaskTime = found.MaskTime;
             LastMaskCount = found.MaskCount;
-            return Parse(System.Text.Encoding.UTF8.GetString(found.Output), found.Complete, found.Tokens.Count);
+            return Parse(Encoding.UTF8.GetString(found.Output), found.Complete, found.Tokens.Count);
         }
 
         var sampler = new SamplerChain(new SamplingOptions { Temperature = 0, RepeatPenalty = 1f, TopK = 0, TopP = 1f, MinP = 0f }, _session.Model.Config.VocabSize) { Mask = mask };

@@ -22,8 +22,8 @@ public sealed record BeamResult(IReadOnlyList<int> Tokens, byte[] Output, bool C
 /// document scores at least as high as every open one (scores only fall as tokens are added, so none of them can
 /// overtake it) — the answer is the most probable document among those the beams kept.
 /// <para>
-/// Each hypothesis has its own KV cache; all of them start from the prompt the session has evaluated, copied once
-/// (and only the part that changed since the previous search). A hypothesis forked from another copies its parent's
+/// Each hypothesis has its own KV cache, sized to the prompt and the answer (not the whole context); all of them start
+/// from the prompt the session has evaluated, copied once (and only the part that changed since the previous search). A hypothesis forked from another copies its parent's
 /// answer positions. One search at a time; not thread-safe.
 /// </para>
 /// </summary>
