@@ -91,6 +91,19 @@ public sealed class AgentCommandTests
     {
         UserError(CliProcess.Run("agent", "ask", "  "), "the command is empty");
         UserError(CliProcess.Run("agent", "ask", "--home", "/nonexistent/HOME.json", "hi"), "home file not found");
+        UserError(CliProcess.Run("agent", "ask", "--rules", "--beams", "2", "hi"), "--beams applies to a language model");
+        foreach (var (args, message) in new[]
+        {
+            (new[] { "agent", "ask", "--beams", "0", "hi" }, "--beams must be at least 1"),
+            (new[] { "agent", "dataset", "--made-up-names", "1.5", "-o", "unused.txt" }, "--made-up-names must be between 0 and 1"),
+            (new[] { "agent", "dataset", "--made-up-messages", "-0.1", "-o", "unused.txt" }, "--made-up-messages must be between 0 and 1"),
+        })
+        {
+            var r = CliProcess.Run(args);
+            Assert.Equal(1, r.ExitCode);
+            Assert.Equal("", r.Stdout);
+            Assert.Contains("edgeagent: error: " + message, r.Stderr);
+        }
         string dir = Path.Combine(Path.GetTempPath(), $"edgeagent-home-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dir);
         try

@@ -206,9 +206,11 @@ internal static class AgentCommands
         var format = new Option<string>("--format") { Description = "jsonl (examples with homes, for eval) or text (ChatML training corpus, one example per chat).", DefaultValueFactory = _ => "jsonl" };
         var output = new Option<string>("--output", "-o") { Description = "Output file.", Required = true };
         var turns = new Option<int>("--turns") { Description = "text: requests per chat about the same home (--count chats).", DefaultValueFactory = _ => 1, Validators = { r => CommonOptions.Positive(r, "--turns") } };
+        var madeUpNames = new Option<double?>("--made-up-names") { Description = "Share of devices with made-up names (0-1; default: the split's own).", Validators = { r => Share(r, "--made-up-names") } };
+        var madeUpMessages = new Option<double?>("--made-up-messages") { Description = "Share of notifications with made-up messages (0-1; default: the split's own).", Validators = { r => Share(r, "--made-up-messages") } };
         var cmd = new Command("dataset", "Generate synthetic tool-call examples: random homes, phrasings, multi-action, numeric, no-tool requests.")
         {
-            split, count, seed, format, output, turns,
+            split, count, seed, format, output, turns, madeUpNames, madeUpMessages,
         };
         cmd.SetAction(r => CliRunner.Run(() =>
         {
@@ -217,7 +219,13 @@ internal static class AgentCommands
             {
                 throw new UserErrorException("--format must be jsonl or text");
             }
-            var generator = new DatasetGenerator(TemplateSet.Load(r.GetValue(split)!), r.GetValue(seed));
+            var set = TemplateSet.Load(r.GetValue(split)!);
+            set = set with
+            {
+                MadeUpNames = r.GetValue(madeUpNames) ?? set.MadeUpNames,
+                MadeUpMessages = r.GetValue(madeUpMessages) ?? set.MadeUpMessages,
+            };
+            var generator = new DatasetGenerator(set, r.GetValue(seed));
             using var w = new StreamWriter(r.GetValue(output)!, false, new System.Text.UTF8Encoding(false));
             int n = 0;
             if (fmt == "text" && r.GetValue(turns) > 1)
@@ -239,6 +247,14 @@ internal static class AgentCommands
             return 0;
         }));
         return cmd;
+    }
+
+    private static void Share(System.CommandLine.Parsing.OptionResult r, string name)
+    {
+        if (r.GetValueOrDefault<double?>() is { } v && (v < 0 || v > 1 || double.IsNaN(v)))
+        {
+            r.AddError($"{name} must be between 0 and 1");
+        }
     }
 
     private static Command Eval()
