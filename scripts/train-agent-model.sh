@@ -13,6 +13,7 @@ STEPS3=${STEPS3:-3000}
 STEPS4=${STEPS4:-300}
 STEPS5=${STEPS5:-2000}
 STEPS6=${STEPS6:-1200}
+STEPS7=${STEPS7:-1200}
 dotnet build src/EdgeAgent.Cli -c Release -v q -nologo > /dev/null
 EA=(dotnet src/EdgeAgent.Cli/bin/Release/net10.0/edgeagent.dll)
 # 1. Corpus: 40,000 chats, each a random home with 12 requests about it (ChatML, blank line between chats).
@@ -54,4 +55,13 @@ head -c 4000000 "$WORK/train.txt" > "$WORK/tok-corpus.txt"
 "${EA[@]}" train --corpus "$WORK/train.txt" --documents --init "$WORK/phase5.gguf" \
     --chat-template models/agent-chat-template.jinja --assistant-only \
     --ctx 2048 --batch 2 --steps "$STEPS6" --lr 1e-3 --seed 6 \
-    --threads "$THREADS" --checkpoint "$WORK/phase6.ckpt" --loss-curve "$WORK/phase6-loss.png" -o "$OUT" --json
+    --threads "$THREADS" --checkpoint "$WORK/phase6.ckpt" --loss-curve "$WORK/phase6-loss.png" -o "$WORK/phase6.gguf" --json
+#    Phase 7: answers only, gently, on a second corpus (8,000 chats, seed 7) where 80 % of the devices have made-up
+#    names and 80 % of the notifications made-up messages (50 % in the first): more requests whose device can only
+#    be found, and whose words can only be copied, by reading the prompt.
+"${EA[@]}" agent dataset --split train --count 8000 --turns 12 --seed 7 --format text \
+    --made-up-names 0.8 --made-up-messages 0.8 -o "$WORK/train7.txt"
+"${EA[@]}" train --corpus "$WORK/train7.txt" --documents --init "$WORK/phase6.gguf" \
+    --chat-template models/agent-chat-template.jinja --assistant-only \
+    --ctx 2048 --batch 2 --steps "$STEPS7" --lr 5e-4 --seed 8 \
+    --threads "$THREADS" --checkpoint "$WORK/phase7.ckpt" --loss-curve "$WORK/phase7-loss.png" -o "$OUT" --json

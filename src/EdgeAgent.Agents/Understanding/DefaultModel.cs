@@ -14,8 +14,9 @@ public static class DefaultModel
     public const int Context = 4096;
 
     /// <summary>
-    /// Beam width it is decoded with by default. Chosen on the development set (eval/agents/eval-set-unseen-verbs.jsonl:
-    /// greedy 48.7 %, 2 beams 55.7 %, 3-8 beams 54.7 % exact), not on the held-out set; docs/agents.md → Decoding.
+    /// Beam width it is decoded with by default. Chosen on the development set (eval/agents/eval-set-unseen-verbs.jsonl,
+    /// phase-6 model: greedy 48.7 %, 2 beams 55.7 %, 3-8 beams 54.7 % exact), not on the held-out set; docs/agents.md
+    /// → Grammar.
     /// </summary>
     public const int BeamWidth = 2;
 
