@@ -334,17 +334,23 @@ internal readonly unsafe struct Q4_0Gemm : ILegacyGemmFormat
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<int> Dot(Vector512<byte> a, Vector512<byte> b, byte* prepared)
-    {
-        Vector512<short> p = Avx512BW.MultiplyAddAdjacent(a, Vector512.Load((sbyte*)prepared)) - Vector512.Load((short*)(prepared + 64));
-        return Avx512BW.MultiplyAddAdjacent(p, Vector512<short>.One);
-    }
+    public static Vector512<int> Dot(Vector512<byte> a, Vector512<byte> b, byte* prepared) =>
+        Dot(a, Vector512.Load((sbyte*)prepared), Vector512.Load((short*)(prepared + 64)));
+
+    /// <summary>The dot with the prepared operands in registers: the activation bytes and their <see cref="Offset"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> Dot(Vector512<byte> a, Vector512<sbyte> s, Vector512<short> offset) =>
+        Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(a, s) - offset, Vector512<short>.One);
+
+    /// <summary>The offset term <c>maddubs(8, s)</c> of activation bytes <paramref name="s"/> (the second prepared operand).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<short> Offset(Vector512<sbyte> s) => Avx512BW.MultiplyAddAdjacent(Vector512.Create((byte)8), s);
 
     public static void Prepare(byte* y0, byte* prepared)
     {
         Vector512<sbyte> s = LegacyInt8.Load2(y0 + 2, y0 + BlockQ8_0.Bytes + 2);
         s.Store((sbyte*)prepared);
-        Avx512BW.MultiplyAddAdjacent(Vector512.Create((byte)8), s).Store((short*)(prepared + 64));
+        Offset(s).Store((short*)(prepared + 64));
         LegacyGemm.Scales(y0, y0 + BlockQ8_0.Bytes).Store((float*)(prepared + 128));
     }
 }
@@ -372,8 +378,12 @@ internal readonly unsafe struct Q8_0Gemm : ILegacyGemmFormat
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<int> Dot(Vector512<byte> a, Vector512<byte> b, byte* prepared) =>
-        Avx512BW.MultiplyAddAdjacent(a.AsInt16(), Vector512.Load((short*)prepared))
-        + Avx512BW.MultiplyAddAdjacent(b.AsInt16(), Vector512.Load((short*)(prepared + 64)));
+        Dot(a, b, Vector512.Load((short*)prepared), Vector512.Load((short*)(prepared + 64)));
+
+    /// <summary>The dot with both prepared operands in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> Dot(Vector512<byte> a, Vector512<byte> b, Vector512<short> first, Vector512<short> second) =>
+        Avx512BW.MultiplyAddAdjacent(a.AsInt16(), first) + Avx512BW.MultiplyAddAdjacent(b.AsInt16(), second);
 
     public static void Prepare(byte* y0, byte* prepared)
     {

@@ -344,11 +344,11 @@ internal readonly unsafe struct Q4_0Packing : IPackedFormat
     public static Vector512<int> Dot(Vector512<byte> a, Vector512<byte> b, byte* prepared) => Q4_0Gemm.Dot(a, b, prepared);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<short> Second(Vector512<sbyte> q, byte* prepared) => Avx512BW.MultiplyAddAdjacent(Vector512.Create((byte)8), q);
+    public static Vector512<short> Second(Vector512<sbyte> q, byte* prepared) => Q4_0Gemm.Offset(q);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<int> Dot(Vector512<byte> a, Vector512<byte> b, Vector512<sbyte> q, Vector512<short> second) =>
-        Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(a, q) - second, Vector512<short>.One);
+        Q4_0Gemm.Dot(a, q, second);
 }
 
 /// <summary>Q8_0 in a run: per row elements 0..15 of block 0, of block 1, then 16..31 of block 0, of block 1, so
@@ -393,5 +393,5 @@ internal readonly unsafe struct Q8_0Packing : IPackedFormat
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<int> Dot(Vector512<byte> a, Vector512<byte> b, Vector512<sbyte> q, Vector512<short> second) =>
-        Avx512BW.MultiplyAddAdjacent(a.AsInt16(), q.AsInt16()) + Avx512BW.MultiplyAddAdjacent(b.AsInt16(), second);
+        Q8_0Gemm.Dot(a, b, q.AsInt16(), second);
 }
