@@ -87,14 +87,29 @@ public sealed class AgentCommandTests
     }
 
     [Fact]
+    public void Eval_lists_as_many_misses_as_asked()
+    {
+        var all = CliProcess.Run("agent", "eval", "--rules", "--count", "40", "--seed", "3", "--misses", "1000", "--json");
+        var j = Json(all);
+        int examples = j.GetProperty("examples").GetInt32();
+        int exact = (int)Math.Round(j.GetProperty("exact_accuracy").GetDouble() * examples);
+        Assert.True(exact < examples, "the rules miss some of the held-out examples");
+        int Misses(CliProcess.Result r) => r.Stderr.Split('\n').Count(l => l.StartsWith("miss: ", StringComparison.Ordinal));
+        Assert.Equal(examples - exact, Misses(all)); // every answer of the rules is schema-valid: one line per miss
+        Assert.Equal(0, Misses(CliProcess.Run("agent", "eval", "--rules", "--count", "40", "--seed", "3", "--misses", "0", "--json")));
+    }
+
+    [Fact]
     public void Bad_input_gives_one_line_errors()
     {
         UserError(CliProcess.Run("agent", "ask", "  "), "the command is empty");
         UserError(CliProcess.Run("agent", "ask", "--home", "/nonexistent/HOME.json", "hi"), "home file not found");
         UserError(CliProcess.Run("agent", "ask", "--rules", "--beams", "2", "hi"), "--beams applies to a language model");
+        UserError(CliProcess.Run("agent", "ask", "--rules", "--no-grounding", "hi"), "--no-grounding applies to a language model");
         foreach (var (args, message) in new[]
         {
             (new[] { "agent", "ask", "--beams", "0", "hi" }, "--beams must be at least 1"),
+            (new[] { "agent", "eval", "--rules", "--count", "1", "--misses", "-1" }, "--misses must be 0 or more"),
             (new[] { "agent", "dataset", "--made-up-names", "1.5", "-o", "unused.txt" }, "--made-up-names must be between 0 and 1"),
             (new[] { "agent", "dataset", "--made-up-messages", "-0.1", "-o", "unused.txt" }, "--made-up-messages must be between 0 and 1"),
         })
@@ -158,6 +173,8 @@ public sealed class AgentCommandTests
         string db = Path.Combine(Path.GetTempPath(), $"edgeagent-demo-cli-{Guid.NewGuid():N}.db");
         var j = Json(CliProcess.Run("demo", "--minutes", "0", "--json", "--threads", "2", "--memory", db));
         Assert.StartsWith("llm:agent-4x128.gguf", j.GetProperty("understanding").GetString());
+        // With the grounding prior the model reaches every expected state of the scripted day (docs/agents.md → Demo).
+        Assert.True(j.GetProperty("expected_states_reached").GetBoolean(), string.Join("; ", j.GetProperty("mismatches").EnumerateArray().Select(m => m.GetString())));
         var turns = j.GetProperty("turns").EnumerateArray().ToList();
         Assert.NotEmpty(turns);
         foreach (var turn in turns.Where(t => !t.GetProperty("request").GetString()!.StartsWith("yes", StringComparison.Ordinal)))

@@ -50,7 +50,8 @@ public sealed record EvalReport(
 /// </summary>
 public static class ToolCallEvaluator
 {
-    public static EvalReport Evaluate(IUnderstanding understanding, IEnumerable<DatasetExample> examples, Action<int>? progress = null, CancellationToken cancellation = default)
+    /// <param name="maxFailures">How many misses and invalid answers <see cref="EvalReport.Failures"/> keeps (the first ones).</param>
+    public static EvalReport Evaluate(IUnderstanding understanding, IEnumerable<DatasetExample> examples, Action<int>? progress = null, CancellationToken cancellation = default, int maxFailures = 20)
     {
         int n = 0, exact = 0, valid = 0, proposed = 0, outside = 0;
         var perTool = new Dictionary<string, (int Count, int Exact)>();
@@ -76,7 +77,7 @@ public static class ToolCallEvaluator
             string answer = p.RawOutput ?? PromptBuilder.Answer(p.Calls, p.Reply);
             bool schemaValid = p.SchemaValid && grammar.Accepts(Encoding.UTF8.GetBytes(answer));
             valid += schemaValid ? 1 : 0;
-            if (!schemaValid)
+            if (!schemaValid && failures.Count < maxFailures)
             {
                 failures.Add($"[{ex.Type}] \"{ex.Request}\": not schema-valid ({p.GeneratedTokens} tokens): {answer}");
             }
@@ -90,7 +91,7 @@ public static class ToolCallEvaluator
             }
             var ty = perType.GetValueOrDefault(ex.Type);
             perType[ex.Type] = (ty.Count + 1, ty.Exact + (ok ? 1 : 0));
-            if (!ok && failures.Count < 20)
+            if (!ok && failures.Count < maxFailures)
             {
                 failures.Add($"[{ex.Type}] \"{ex.Request}\": expected {string.Join(" ", ex.Expected)}; got {string.Join(" ", p.Calls)}");
             }

@@ -25,17 +25,22 @@ public sealed class LlmUnderstanding : IUnderstanding, IDisposable
     private JsonRecognizer? _grammar;
     private readonly BeamSearch? _beam;
 
-    public LlmUnderstanding(InferenceSession session, string name, int maxTokens = 1024, int beamWidth = 1)
+    public LlmUnderstanding(InferenceSession session, string name, int maxTokens = 1024, int beamWidth = 1, GroundingWeights? grounding = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(beamWidth, 1);
         _session = session;
         Name = name;
         MaxTokens = maxTokens;
-        _beam = beamWidth > 1 ? new BeamSearch(session, beamWidth) : null;
+        Grounding = grounding;
+        _beam = beamWidth > 1 || grounding is not null ? new BeamSearch(session, beamWidth) : null;
     }
 
     /// <summary>Hypotheses kept while decoding: 1 is greedy; more is a <see cref="BeamSearch"/> under the grammar.</summary>
     public int BeamWidth => _beam?.Width ?? 1;
+
+    /// <summary>The weights of the <see cref="GroundingPrior"/> added to the model's scores, or null for the model's
+    /// scores alone.</summary>
+    public GroundingWeights? Grounding { get; }
 
     public string Name { get; }
 
@@ -54,12 +59,12 @@ public sealed class LlmUnderstanding : IUnderstanding, IDisposable
     /// <summary>Prompt tokens actually evaluated in the last request (the rest came from the cache).</summary>
     public int LastEvaluatedPromptTokens { get; private set; }
 
-    public static LlmUnderstanding Open(string path, int threads, int? context = null, string? name = null, int beamWidth = 1)
+    public static LlmUnderstanding Open(string path, int threads, int? context = null, string? name = null, int beamWidth = 1, GroundingWeights? grounding = null)
     {
         var session = InferenceSession.Open(path, threads, context);
         try
         {
-            return new LlmUnderstanding(session, name ?? "llm:" + Path.GetFileName(path), beamWidth: beamWidth);
+            return new LlmUnderstanding(session, name ?? "llm:" + Path.GetFileName(path), beamWidth: beamWidth, grounding: grounding);
         }
         catch
         {
@@ -100,7 +105,8 @@ public sealed class LlmUnderstanding : IUnderstanding, IDisposable
         EvaluatePrompt(prompt);
         if (_beam is not null)
         {
-            var found = _beam.Run(prompt, mask, MaxTokens, cancellation);
+            var prior = Grounding is { } w ? new GroundingPrior(input.Devices, input.Request, w) : null;
+            var found = _beam.Run(prompt, mask, MaxTokens, cancellation, prior);
             LastMaskTime = found.MaskTime;
             LastMaskCount = found.MaskCount;
             return Parse(Encoding.UTF8.GetString(found.Output), found.Complete, found.Tokens.Count);

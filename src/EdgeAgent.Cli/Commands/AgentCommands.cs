@@ -40,6 +40,11 @@ internal static class AgentCommands
         Validators = { r => { if (r.GetValueOrDefault<int?>() is < 1) { r.AddError("--beams must be at least 1"); } } },
     };
 
+    internal static Option<bool> NoGroundingOption() => new("--no-grounding")
+    {
+        Description = "Rank the model's answers by its own probabilities alone, without the grounding prior (device names, numbers and messages taken from the request; docs/agents.md → Grounding).",
+    };
+
     internal static Option<bool> RulesOption() => new("--rules")
     {
         Description = "Use the rule-based fallback (not a language model) instead of a model.",
@@ -57,7 +62,7 @@ internal static class AgentCommands
         }
     }
 
-    internal static IUnderstanding OpenUnderstanding(string? model, bool rules, int threads, int? beams = null)
+    internal static IUnderstanding OpenUnderstanding(string? model, bool rules, int threads, int? beams = null, bool noGrounding = false)
     {
         if (rules)
         {
@@ -69,18 +74,23 @@ internal static class AgentCommands
             {
                 throw new UserErrorException("--beams applies to a language model, not to --rules");
             }
+            if (noGrounding)
+            {
+                throw new UserErrorException("--no-grounding applies to a language model, not to --rules");
+            }
             Console.Error.WriteLine($"[understanding: {RuleBasedUnderstanding.Label}]");
             return new RuleBasedUnderstanding();
         }
+        var weights = noGrounding ? null : GroundingWeights.Default;
         if (model is null)
         {
             model = DefaultModel.Find()
                 ?? throw new UserErrorException($"the default model models/{DefaultModel.FileName} was not found (rebuild it with scripts/train-agent-model.sh); give --model PATH or --rules");
-            var llm = LlmUnderstanding.Open(model, threads, DefaultModel.Context, $"llm:{DefaultModel.FileName} (default model)", beams ?? DefaultModel.BeamWidth);
+            var llm = LlmUnderstanding.Open(model, threads, DefaultModel.Context, $"llm:{DefaultModel.FileName} (default model)", beams ?? DefaultModel.BeamWidth, weights);
             Console.Error.WriteLine($"[understanding: {llm.Name}]");
             return llm;
         }
-        return LlmUnderstanding.Open(model, threads, beamWidth: beams ?? 1);
+        return LlmUnderstanding.Open(model, threads, beamWidth: beams ?? 1, grounding: weights);
     }
 
     private static Command Devices()
@@ -133,11 +143,12 @@ internal static class AgentCommands
         var memoryPath = new Option<string?>("--memory") { Description = "SQLite file for events, decisions and results (default: not kept)." };
         var threads = CommonOptions.Threads();
         var beams = BeamsOption();
+        var noGrounding = NoGroundingOption();
         var json = CommonOptions.Json();
         var command = new Argument<string>("COMMAND") { Description = "What to do, in words." };
         var cmd = new Command("ask", "Ask the agent to do something; prints the tool calls, what the policy blocked and the reply.")
         {
-            home, model, rules, dryRun, confirm, memoryPath, threads, beams, json, command,
+            home, model, rules, dryRun, confirm, memoryPath, threads, beams, noGrounding, json, command,
         };
         cmd.SetAction(r => CliRunner.Run(() =>
         {
@@ -148,7 +159,7 @@ internal static class AgentCommands
             }
             var devices = LoadHome(r.GetValue(home));
             var registry = new DeviceRegistry(devices);
-            var understanding = OpenUnderstanding(r.GetValue(model), r.GetValue(rules), r.GetValue(threads), r.GetValue(beams));
+            var understanding = OpenUnderstanding(r.GetValue(model), r.GetValue(rules), r.GetValue(threads), r.GetValue(beams), r.GetValue(noGrounding));
             try
             {
                 using var memory = new AgentMemory(r.GetValue(memoryPath) ?? ":memory:");
@@ -266,10 +277,12 @@ internal static class AgentCommands
         var seed = new Option<int>("--seed") { Description = "Seed when generating.", DefaultValueFactory = _ => 7 };
         var threads = CommonOptions.Threads();
         var beams = BeamsOption();
+        var noGrounding = NoGroundingOption();
+        var misses = new Option<int>("--misses") { Description = "How many misses (and invalid answers) to list on stderr, the first ones in the set.", DefaultValueFactory = _ => 20 };
         var json = CommonOptions.Json();
         var cmd = new Command("eval", "Score tool-call understanding: exact calls per tool and request type, schema validity, entities outside the home, latency.")
         {
-            model, rules, set, count, seed, threads, beams, json,
+            model, rules, set, count, seed, threads, beams, noGrounding, misses, json,
         };
         cmd.SetAction(r => CliRunner.Run(() =>
         {
@@ -299,10 +312,14 @@ internal static class AgentCommands
             {
                 examples = new DatasetGenerator(TemplateSet.Load("eval"), r.GetValue(seed)).Generate(r.GetValue(count)).ToList();
             }
-            var understanding = OpenUnderstanding(r.GetValue(model), r.GetValue(rules), r.GetValue(threads), r.GetValue(beams));
+            if (r.GetValue(misses) < 0)
+            {
+                throw new UserErrorException($"--misses must be 0 or more (got {r.GetValue(misses)})");
+            }
+            var understanding = OpenUnderstanding(r.GetValue(model), r.GetValue(rules), r.GetValue(threads), r.GetValue(beams), r.GetValue(noGrounding));
             try
             {
-                var report = ToolCallEvaluator.Evaluate(understanding, examples);
+                var report = ToolCallEvaluator.Evaluate(understanding, examples, maxFailures: r.GetValue(misses));
                 if (r.GetValue(json))
                 {
                     CliRunner.WriteJson(new JsonObject
@@ -317,10 +334,10 @@ internal static class AgentCommands
                 else
                 {
                     Console.Out.Write(report.ToMarkdown());
-                    foreach (var f in report.Failures)
-                    {
-                        Console.Error.WriteLine("miss: " + f);
-                    }
+                }
+                foreach (var f in report.Failures)
+                {
+                    Console.Error.WriteLine("miss: " + f);
                 }
             }
             finally

@@ -9,10 +9,12 @@ namespace EdgeAgent.Inference.Generation;
 /// <param name="Complete">The document is complete; false only when the token limit cut every hypothesis short.</param>
 /// <param name="LogProbability">Sum of the tokens' log-probabilities under the mask (each step renormalized over the
 /// allowed tokens).</param>
+/// <param name="Potential">The <see cref="IOutputPrior"/>'s potential of the output (0 without a prior); the search
+/// ranked documents by <c>LogProbability + Potential</c>.</param>
 /// <param name="Forwards">Single-token forward passes spent (about width × tokens).</param>
 /// <param name="MaskCount">Masks computed over all hypotheses.</param>
 /// <param name="MaskTime">Time spent computing them.</param>
-public sealed record BeamResult(IReadOnlyList<int> Tokens, byte[] Output, bool Complete, double LogProbability, int Forwards, int MaskCount, TimeSpan MaskTime);
+public sealed record BeamResult(IReadOnlyList<int> Tokens, byte[] Output, bool Complete, double LogProbability, double Potential, int Forwards, int MaskCount, TimeSpan MaskTime);
 
 /// <summary>
 /// Beam search under a grammar: keeps the <see cref="Width"/> most probable partial documents instead of the single
@@ -56,15 +58,20 @@ public sealed class BeamSearch
     /// <summary>Hypotheses kept at each step.</summary>
     public int Width { get; }
 
+    /// <summary>With an <see cref="IOutputPrior"/>, how many of each hypothesis' most probable allowed tokens are
+    /// re-ranked by it at each step (at least <see cref="Width"/>).</summary>
+    public int PriorCandidates { get; init; } = 16;
+
     /// <summary>Bytes held by the hypotheses' KV caches (allocated on first use).</summary>
     public long CacheBytes => _slots.Sum(s => s?.Bytes ?? 0);
 
     /// <summary>
     /// Searches from the current state of the session: its cache holds exactly <paramref name="prompt"/> and its
     /// <see cref="InferenceSession.Logits"/> are those of the last prompt token. <paramref name="mask"/> is the grammar
-    /// at the start of the answer; it is cloned, not changed. The session's cache is only read.
+    /// at the start of the answer; it is cloned, not changed. The session's cache is only read. <paramref name="prior"/>,
+    /// when given, is added to the scores (<see cref="IOutputPrior"/>).
     /// </summary>
-    public BeamResult Run(ReadOnlySpan<int> prompt, GrammarMask mask, int maxTokens, CancellationToken cancellation = default)
+    public BeamResult Run(ReadOnlySpan<int> prompt, GrammarMask mask, int maxTokens, CancellationToken cancellation = default, IOutputPrior? prior = null)
     {
         ArgumentNullException.ThrowIfNull(mask);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxTokens, 1);
@@ -81,14 +88,18 @@ public sealed class BeamSearch
         var maskTime = TimeSpan.Zero;
         var created = new List<GrammarMask>();
 
-        var first = new Hypothesis(0, mask.Clone(), [], 0);
+        var trie = TokenTrie.For(_session.Model.Tokenizer);
+        int perHypothesis = prior is null ? Width : Math.Max(Width, PriorCandidates);
+        double potential0 = prior?.Potential(mask.Output) ?? 0;
+        var first = new Hypothesis(0, mask.Clone(), [], potential0) { Potential = potential0 };
         created.Add(first.Mask);
         PreparePrompt(0, prompt);
         _session.Logits.AsSpan(0, v).CopyTo(_logits[0]);
         var open = new List<Hypothesis> { first };
         Hypothesis? best = null;
         double bestScore = double.NegativeInfinity;
-        var candidates = new List<(Hypothesis Parent, int Token, double Score)>();
+        var candidates = new List<(Hypothesis Parent, int Token, double Score, double LogProbability, double Potential)>();
+        var bytes = new List<byte>();
         var order = new int[v];
 
         for (int step = 0; step < maxTokens && open.Count > 0 && start + step < capacity; step++)
@@ -115,15 +126,25 @@ public sealed class BeamSearch
                     sum += Math.Exp(logits[i] - max);
                 }
                 double lse = max + Math.Log(sum);
-                foreach (int t in TopAllowed(logits, Width, order))
+                byte[]? output = prior is null ? null : h.Mask.Output;
+                foreach (int t in TopAllowed(logits, perHypothesis, order))
                 {
-                    candidates.Add((h, t, h.Score + logits[t] - lse));
+                    double logProbability = h.LogProbability + logits[t] - lse;
+                    double potential = h.Potential;
+                    if (prior is not null && !eog.Contains(t))
+                    {
+                        bytes.Clear();
+                        bytes.AddRange(output!);
+                        bytes.AddRange(trie.TokenBytes[t]);
+                        potential = prior.Potential(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(bytes));
+                    }
+                    candidates.Add((h, t, logProbability + potential, logProbability, potential));
                 }
             }
             candidates.Sort((a, b) => b.Score.CompareTo(a.Score));
 
             var next = new List<Hypothesis>(Width);
-            foreach (var (parent, token, score) in candidates)
+            foreach (var (parent, token, score, logProbability, potential) in candidates)
             {
                 if (next.Count == Width || score <= bestScore)
                 {
@@ -133,7 +154,7 @@ public sealed class BeamSearch
                 {
                     if (parent.Mask.IsComplete)
                     {
-                        best = parent with { Score = score };
+                        best = parent with { Score = score, LogProbability = logProbability };
                         bestScore = score;
                     }
                     continue;
@@ -141,7 +162,7 @@ public sealed class BeamSearch
                 var childMask = parent.Mask.Clone();
                 created.Add(childMask);
                 childMask.Accept(token);
-                var child = new Hypothesis(parent.Slot, childMask, [.. parent.Tokens, token], score) { Parent = parent };
+                var child = new Hypothesis(parent.Slot, childMask, [.. parent.Tokens, token], score) { Parent = parent, LogProbability = logProbability, Potential = potential };
                 if (childMask.IsFinished)
                 {
                     best = child;
@@ -203,11 +224,11 @@ public sealed class BeamSearch
         }
         if (best is not null)
         {
-            return new BeamResult(best.Tokens, best.Mask.Output, true, best.Score, forwards, maskCount, maskTime);
+            return new BeamResult(best.Tokens, best.Mask.Output, true, best.LogProbability, best.Potential, forwards, maskCount, maskTime);
         }
         // The token limit (or the context) cut every hypothesis short: the most probable partial one.
         var partial = open.Count > 0 ? open.MaxBy(h => h.Score)! : first;
-        return new BeamResult(partial.Tokens, partial.Mask.Output, false, partial.Score, forwards, maskCount, maskTime);
+        return new BeamResult(partial.Tokens, partial.Mask.Output, false, partial.LogProbability, partial.Potential, forwards, maskCount, maskTime);
     }
 
     /// <summary>Makes slot <paramref name="slot"/>'s positions [0, prompt) equal to the session's, copying only what
@@ -285,9 +306,12 @@ public sealed class BeamSearch
         return buffers;
     }
 
+    /// <summary>A partial document: <see cref="Score"/> is <see cref="LogProbability"/> + <see cref="Potential"/>.</summary>
     private sealed record Hypothesis(int Slot, GrammarMask Mask, List<int> Tokens, double Score)
     {
         public int Slot { get; set; } = Slot;
         public Hypothesis? Parent { get; set; }
+        public double LogProbability { get; init; }
+        public double Potential { get; init; }
     }
 }
