@@ -143,6 +143,27 @@ public sealed class GroundingPriorTests
     }
 
     [Fact]
+    public void A_tool_whose_sibling_the_request_names_costs_the_tool_weight()
+    {
+        var home = DemoHome.Create();
+        var w = GroundingWeights.Default;
+        var off = new GroundingPrior(home, "turn off the kitchen light");
+        Assert.Equal(0, P(off, Answer(Call("light.turn_off", "light.kitchen"))));
+        Assert.Equal(-w.Tool, P(off, Answer(Call("light.turn_on", "light.kitchen"))), 9);
+        Assert.Equal(0, P(off, "{\"tool_calls\":[{\"name\":\"light.turn_o"));
+        Assert.Equal(-w.Tool, P(off, "{\"tool_calls\":[{\"name\":\"light.turn_on\""), 9);
+        var unlock = new GroundingPrior(home, "unlock the front door");
+        Assert.Equal(-w.Tool, P(unlock, Answer(Call("lock.lock", "lock.front_door"))), 9);
+        Assert.Equal(0, P(unlock, Answer(Call("lock.unlock", "lock.front_door"))));
+        // Neither word, or both: no cost either way.
+        var darken = new GroundingPrior(home, "darken the kitchen light");
+        Assert.Equal(0, P(darken, Answer(Call("light.turn_on", "light.kitchen"))));
+        Assert.Equal(0, P(darken, Answer(Call("light.turn_off", "light.kitchen"))));
+        var both = new GroundingPrior(home, "turn on the kitchen light and turn off the porch light");
+        Assert.Equal(0, P(both, Answer(Call("light.turn_on", "light.kitchen"), Call("light.turn_off", "light.porch"))));
+    }
+
+    [Fact]
     public void A_beam_search_with_the_prior_ranks_by_probability_plus_potential_and_reports_both()
     {
         using var session = InferenceSession.Open(DefaultModel.Find() ?? throw new InvalidOperationException($"models/{DefaultModel.FileName} is missing"), threads: 2, contextLength: 2048);

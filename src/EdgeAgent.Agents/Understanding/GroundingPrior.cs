@@ -12,9 +12,11 @@ namespace EdgeAgent.Agents.Understanding;
 /// <param name="Repeat">An entity already named by an earlier call of the answer.</param>
 /// <param name="Number">A number argument that is none of the numbers in the request (only when it has some).</param>
 /// <param name="Message">A notify message that is not a piece of the request's text.</param>
+/// <param name="Tool">A tool whose own action word ("off" of <c>light.turn_off</c>) is not in the request while that of
+/// another tool of its domain ("on") is.</param>
 /// <param name="Missed">Per device named in full in the request that no call acts on, charged when the list of
 /// calls closes.</param>
-public sealed record GroundingWeights(double Entity = 16, double Repeat = 4, double Number = 8, double Message = 30, double Missed = 4)
+public sealed record GroundingWeights(double Entity = 16, double Repeat = 4, double Number = 8, double Message = 30, double Missed = 4, double Tool = 8)
 {
     /// <summary>The weights chosen on the development set (eval/agents/eval-set-unseen-verbs.jsonl, not the held-out
     /// set; docs/agents.md → Grounding).</summary>
@@ -37,7 +39,7 @@ public sealed class GroundingPrior : IOutputPrior
     private readonly HashSet<string> _words;
     private readonly List<string> _numbers = [];
     private readonly Dictionary<string, double> _match = new(StringComparer.Ordinal);
-    private readonly List<(string Tool, string[] Entities)> _tools = [];
+    private readonly List<(string Tool, string[] Entities, double Cost)> _tools = [];
     private readonly HashSet<string> _named = new(StringComparer.Ordinal);
 
     public GroundingPrior(IReadOnlyList<Device> devices, string request, GroundingWeights? weights = null)
@@ -50,9 +52,16 @@ public sealed class GroundingPrior : IOutputPrior
             var name = Words(d.Name.ToLowerInvariant()).ToList();
             _match[d.EntityId] = name.Count == 0 ? 0 : (double)name.Count(w => Matches(w, words)) / name.Count;
         }
-        foreach (var (tool, entities) in ToolCatalog.Available(devices))
+        // A tool whose own words ("off" in light.turn_off) are absent from the request while a sibling's ("on" in
+        // light.turn_on) is there costs the Tool weight: the request names the other action.
+        var available = ToolCatalog.Available(devices).ToList();
+        foreach (var (tool, entities) in available)
         {
-            _tools.Add((tool.Name, entities));
+            var own = Distinctive(tool.Name, available.Select(a => a.Tool.Name));
+            bool sibling = available.Any(a => a.Tool.Name != tool.Name && Domain(a.Tool.Name) == Domain(tool.Name)
+                && Distinctive(a.Tool.Name, available.Select(b => b.Tool.Name)).Any(w => Matches(w, words)));
+            bool cost = sibling && !own.Any(w => Matches(w, words));
+            _tools.Add((tool.Name, entities, cost ? _w.Tool : 0));
         }
         // Numbers as the grammar writes them ("22.5", "45"): the request's own digits.
         for (int i = 0; i < _request.Length; i++)
@@ -133,7 +142,7 @@ public sealed class GroundingPrior : IOutputPrior
     private double CallPotential(PartialCall call, HashSet<string> earlier)
     {
         double best = double.NegativeInfinity;
-        foreach (var (tool, entities) in _tools)
+        foreach (var (tool, entities, cost) in _tools)
         {
             if (!(call.NameComplete ? tool == call.Name : tool.StartsWith(call.Name, StringComparison.Ordinal)))
             {
@@ -141,7 +150,7 @@ public sealed class GroundingPrior : IOutputPrior
             }
             if (entities.Length == 0)
             {
-                best = Math.Max(best, 0); // notify.send: no device
+                best = Math.Max(best, -cost); // notify.send: no device
                 continue;
             }
             foreach (var e in entities)
@@ -150,7 +159,7 @@ public sealed class GroundingPrior : IOutputPrior
                 {
                     continue;
                 }
-                best = Math.Max(best, _w.Entity * (_match[e] - 1) - (earlier.Contains(e) ? _w.Repeat : 0));
+                best = Math.Max(best, _w.Entity * (_match[e] - 1) - (earlier.Contains(e) ? _w.Repeat : 0) - cost);
             }
         }
         double total = double.IsNegativeInfinity(best) ? 0 : best;
@@ -193,6 +202,15 @@ public sealed class GroundingPrior : IOutputPrior
             total -= _w.Message * foreign;
         }
         return total;
+    }
+
+    private static string Domain(string tool) => tool[..tool.IndexOf('.')];
+
+    /// <summary>The words of a tool's action ("turn_on" → turn, on) that no other tool of its domain has.</summary>
+    private static string[] Distinctive(string tool, IEnumerable<string> all)
+    {
+        var others = all.Where(t => t != tool && Domain(t) == Domain(tool)).SelectMany(t => t[(t.IndexOf('.') + 1)..].Split('_')).ToHashSet(StringComparer.Ordinal);
+        return tool[(tool.IndexOf('.') + 1)..].Split('_').Where(w => !others.Contains(w)).ToArray();
     }
 
     private static bool SameNumber(string a, string b) =>
