@@ -40,6 +40,7 @@ internal static unsafe class LegacyBlockDot
     public static float Dot<T>(byte* x, byte* y, int nb, LegacyIsa isa)
         where T : struct, ILegacyBlockDot => isa switch
         {
+            LegacyIsa.Avx512 when typeof(T) == typeof(Q4_0Dot) => Q4_0BlockSums.RowDot(x, y, nb),
             LegacyIsa.Avx512 => Dot512<T>(x, y, nb),
             LegacyIsa.Avx2 => Dot256<T>(x, y, nb),
             _ => Dot128<T>(x, y, nb),

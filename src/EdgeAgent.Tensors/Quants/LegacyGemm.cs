@@ -80,7 +80,7 @@ internal static unsafe class LegacyGemm
     {
         if (type == GgmlType.Q4_0)
         {
-            Run<Q4_0Gemm>(w, rowBytes, nb, prepared, prepStride, batch, r0, r1, y, yStride);
+            Q4_0BlockSums.RunFile(w, rowBytes, nb, prepared, prepStride, batch, r0, r1, y, yStride);
         }
         else
         {

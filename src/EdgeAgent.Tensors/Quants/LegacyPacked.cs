@@ -98,7 +98,7 @@ internal static unsafe class LegacyPacked
     {
         if (type == GgmlType.Q4_0)
         {
-            Run<Q4_0Packing>(packed, rows, cols, prepared, prepStride, batch, r0, r1, y, yStride);
+            Q4_0BlockSums.RunPacked(packed, rows, cols, prepared, prepStride, batch, r0, r1, y, yStride);
         }
         else
         {
