@@ -33,6 +33,8 @@ internal unsafe interface ILegacyGemmFormat
 /// 512-bit path: the same integer lanes, the same <c>d_x * d_y</c> products, the same FMA sequence per lane and
 /// the same final <see cref="Vector512.Sum{T}(Vector512{T})"/>, so results are bit-identical to the row-by-row
 /// <c>VecDot</c>. Used for an even block count only (the odd tail block of <c>Dot512</c> is not reproduced).
+/// Q4_0 takes <see cref="Q4_0BlockSums"/>'s tiles instead (whole-block integer sums, the arithmetic its row dot has on
+/// AVX-512); this class still prepares its activations.
 /// </summary>
 internal static unsafe class LegacyGemm
 {

@@ -12,7 +12,8 @@ namespace EdgeAgent.Tensors.Quants;
 /// and one conversion gives a run's eight scales. The unpacked vectors and scales are exactly those of
 /// <see cref="Q4_0Gemm"/> / <see cref="Q8_0Gemm"/> on the file layout and the tiles run the same <c>Step</c>
 /// sequence, so every output is bit-identical to the file-layout tiles and to <see cref="LegacyBlockDot"/>.
-/// Same bytes as the file.
+/// Same bytes as the file. Q4_0 runs <see cref="Q4_0BlockSums"/>'s tiles on this layout (its runs and scales read
+/// through <see cref="PackedRows"/>).
 /// </summary>
 internal static unsafe class LegacyPacked
 {
