@@ -42,6 +42,7 @@ internal static unsafe class LegacyBlockDot
         where T : struct, ILegacyBlockDot => isa switch
         {
             LegacyIsa.Avx512 when typeof(T) == typeof(Q4_0Dot) => Q4_0BlockSums.RowDot(x, y, nb),
+            LegacyIsa.Avx512 when typeof(T) == typeof(Q8_0Dot) => Q8_0BlockSums.RowDot(x, y, nb),
             LegacyIsa.Avx512 => Dot512<T>(x, y, nb),
             LegacyIsa.Avx2 => Dot256<T>(x, y, nb),
             _ => Dot128<T>(x, y, nb),

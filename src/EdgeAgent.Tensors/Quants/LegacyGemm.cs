@@ -86,7 +86,7 @@ internal static unsafe class LegacyGemm
         }
         else
         {
-            Run<Q8_0Gemm>(w, rowBytes, nb, prepared, prepStride, batch, r0, r1, y, yStride);
+            Q8_0BlockSums.RunFile(w, rowBytes, nb, prepared, prepStride, batch, r0, r1, y, yStride);
         }
     }
 

@@ -103,7 +103,7 @@ internal static unsafe class LegacyPacked
         }
         else
         {
-            Run<Q8_0Packing>(packed, rows, cols, prepared, prepStride, batch, r0, r1, y, yStride);
+            Q8_0BlockSums.RunPacked(packed, rows, cols, prepared, prepStride, batch, r0, r1, y, yStride);
         }
     }
 
