@@ -32,8 +32,9 @@ internal unsafe interface ILegacyBlockDot
 /// <summary>
 /// Generic driver of the legacy dots, shaped like ggml's AVX2 kernels: per block, the integer sum is converted to
 /// float and fused-multiply-added with <c>d_x * d_y</c> into vector accumulators; the <c>m * s</c> terms of the
-/// offset formats are summed apart in a scalar and added at the end. Q4_0 on AVX-512 is
-/// <see cref="Q4_0BlockSums.RowDot"/> (each block's whole integer sum converted once), which its tiles reproduce.
+/// offset formats are summed apart in a scalar and added at the end. Q4_0 and Q8_0 on AVX-512 are
+/// <see cref="Q4_0BlockSums.RowDot"/> / <see cref="Q8_0BlockSums.RowDot"/> (each block's whole integer sum converted
+/// once), which their tiles reproduce.
 /// </summary>
 internal static unsafe class LegacyBlockDot
 {

@@ -5,15 +5,14 @@ using System.Runtime.Intrinsics.X86;
 namespace EdgeAgent.Tensors.Quants;
 
 /// <summary>
-/// Q4_0 and Q8_0 weights repacked at load for <see cref="LegacyGemm"/>'s arithmetic (ggml's repacking idea, our own
-/// layout): rows in groups of four, and per group and block pair one run of quants (row 0's two blocks, row 1's, …
-/// row 3's) in one region and the eight fp16 scales of that run in another. The file's 18- and 34-byte blocks need
-/// 128-bit loads, inserts and two scale lookups per row and pair; here 256/512-bit loads unpack two rows at a time
-/// and one conversion gives a run's eight scales. The unpacked vectors and scales are exactly those of
-/// <see cref="Q4_0Gemm"/> / <see cref="Q8_0Gemm"/> on the file layout and the tiles run the same <c>Step</c>
-/// sequence, so every output is bit-identical to the file-layout tiles and to <see cref="LegacyBlockDot"/>.
-/// Same bytes as the file. Q4_0 runs <see cref="Q4_0BlockSums"/>'s tiles on this layout (its runs and scales read
-/// through <see cref="PackedRows"/>).
+/// Q4_0 and Q8_0 weights repacked at load (ggml's repacking idea, our own layout): rows in groups of four, and per
+/// group and block pair one run of quants (row 0's two blocks, row 1's, … row 3's) in one region and the eight fp16
+/// scales of that run in another. The file's 18- and 34-byte blocks need 128-bit loads, inserts and two scale lookups
+/// per row and pair; here 256/512-bit loads unpack two rows at a time and one conversion gives a run's eight scales.
+/// The unpacked vectors and scales are exactly those of <see cref="Q4_0Gemm"/> / <see cref="Q8_0Gemm"/> on the file
+/// layout, and the tiles are the same (<see cref="Q4_0BlockSums"/>, <see cref="Q8_0BlockSums"/>, reading this layout
+/// through <see cref="PackedRows"/> / <see cref="PackedRows8"/>), so every output is bit-identical to the file-layout
+/// tiles and to <see cref="LegacyBlockDot"/>. Same bytes as the file.
 /// </summary>
 internal static unsafe class LegacyPacked
 {
@@ -106,177 +105,10 @@ internal static unsafe class LegacyPacked
             Q8_0BlockSums.RunPacked(packed, rows, cols, prepared, prepStride, batch, r0, r1, y, yStride);
         }
     }
-
-    private static void Run<T>(byte* packed, int rows, int cols, byte* prepared, int prepStride, int batch, int r0, int r1, float* y, int yStride)
-        where T : struct, IPackedFormat
-    {
-        int pairs = cols / 64;
-        nint runBytes = T.RowBytes * GroupRows;
-        byte* scales = packed + ((long)rows / GroupRows * pairs * runBytes);
-        const int RowBlock = 16;
-        for (int rb = r0; rb < r1; rb += RowBlock)
-        {
-            int rEnd = Math.Min(r1, rb + RowBlock);
-            int b = 0;
-            for (; b + 4 <= batch; b += 4)
-            {
-                byte* p0 = prepared + ((long)b * prepStride);
-                for (int r = rb; r < rEnd; r += GroupRows)
-                {
-                    long g = r / GroupRows;
-                    Tile4x4<T>(packed + (g * pairs * runBytes), scales + (g * pairs * ScaleBytes), pairs, p0, prepStride, y + ((long)b * yStride) + r, yStride);
-                }
-            }
-            for (; b + 2 <= batch; b += 2)
-            {
-                byte* p0 = prepared + ((long)b * prepStride);
-                for (int r = rb; r < rEnd; r += GroupRows)
-                {
-                    long g = r / GroupRows;
-                    Tile4x2<T>(packed + (g * pairs * runBytes), scales + (g * pairs * ScaleBytes), pairs, p0, p0 + prepStride, y + ((long)b * yStride) + r, yStride);
-                }
-            }
-            if (b < batch)
-            {
-                byte* p0 = prepared + ((long)b * prepStride);
-                for (int r = rb; r < rEnd; r += GroupRows)
-                {
-                    long g = r / GroupRows;
-                    Tile4x1<T>(packed + (g * pairs * runBytes), scales + (g * pairs * ScaleBytes), pairs, p0, y + ((long)b * yStride) + r);
-                }
-            }
-        }
-    }
-
-    /// <summary>The run's eight scales as floats in lanes 0..7.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Scales8(byte* sc) =>
-        Fp16Conversions.ToFloat(Avx2.ConvertToVector256Int32(Vector128.Load((ushort*)sc)).AsUInt32()).ToVector512Unsafe();
-
-    /// <summary>[d(row k, block 0) × 8 | d(row k, block 1) × 8], as <see cref="LegacyGemm.Scales"/> gives it.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Row(Vector512<float> d8, int k) =>
-        Avx512F.PermuteVar16x32(d8, Vector512.Create(2 * k, 2 * k, 2 * k, 2 * k, 2 * k, 2 * k, 2 * k, 2 * k,
-            (2 * k) + 1, (2 * k) + 1, (2 * k) + 1, (2 * k) + 1, (2 * k) + 1, (2 * k) + 1, (2 * k) + 1, (2 * k) + 1));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Step<T>(Vector512<float> acc, Vector512<byte> a, Vector512<byte> b, Vector512<float> dx, byte* prepared)
-        where T : struct, IPackedFormat =>
-        Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(T.Dot(a, b, prepared)), dx * Vector512.Load((float*)(prepared + 128)), acc);
-
-    /// <summary>
-    /// Decode: four rows against one activation row. It reads each prepared pair's first operand (Q4_0 computes the
-    /// second from it) and the compact scales, and multiplies the run's eight weight scales by the activation scales
-    /// in one vector (the same single products d_x·d_y the other tiles form lane by lane).
-    /// </summary>
-    private static void Tile4x1<T>(byte* qs, byte* sc, int pairs, byte* p, float* y)
-        where T : struct, IPackedFormat
-    {
-        nint runBytes = T.RowBytes * GroupRows;
-        byte* yd = LegacyGemm.DecodeScales(p, pairs);
-        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
-        for (int i = 0; i < pairs; i++)
-        {
-            byte* run = qs + (i * runBytes);
-            byte* pi = p + (i * LegacyGemm.PairBytes);
-            Vector512<sbyte> q = Vector512.Load((sbyte*)pi);
-            Vector512<short> second = T.Second(q, pi);
-            Vector256<float> ys = Vector256.Create(Unsafe.ReadUnaligned<double>(yd + (i * 8))).AsSingle();
-            Vector512<float> d8 = (Scales8(sc + (i * ScaleBytes)).GetLower() * ys).ToVector512Unsafe();
-            T.Load2(run, out var a0, out var b0, out var a1, out var b1);
-            c0 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(T.Dot(a0, b0, q, second)), Row(d8, 0), c0);
-            c1 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(T.Dot(a1, b1, q, second)), Row(d8, 1), c1);
-            T.Load2(run + (2 * T.RowBytes), out var a2, out var b2, out var a3, out var b3);
-            c2 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(T.Dot(a2, b2, q, second)), Row(d8, 2), c2);
-            c3 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(T.Dot(a3, b3, q, second)), Row(d8, 3), c3);
-        }
-        y[0] = LegacyGemm.Total(c0);
-        y[1] = LegacyGemm.Total(c1);
-        y[2] = LegacyGemm.Total(c2);
-        y[3] = LegacyGemm.Total(c3);
-    }
-
-    private static void Tile4x2<T>(byte* qs, byte* sc, int pairs, byte* p, byte* q, float* y, int yStride)
-        where T : struct, IPackedFormat
-    {
-        nint runBytes = T.RowBytes * GroupRows;
-        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
-        Vector512<float> e0 = default, e1 = default, e2 = default, e3 = default;
-        for (int i = 0; i < pairs; i++)
-        {
-            byte* run = qs + (i * runBytes);
-            byte* pi = p + (i * LegacyGemm.PairBytes), qi = q + (i * LegacyGemm.PairBytes);
-            Vector512<float> d8 = Scales8(sc + (i * ScaleBytes));
-            T.Load2(run, out var a0, out var b0, out var a1, out var b1);
-            Vector512<float> d0 = Row(d8, 0), d1 = Row(d8, 1);
-            c0 = Step<T>(c0, a0, b0, d0, pi);
-            e0 = Step<T>(e0, a0, b0, d0, qi);
-            c1 = Step<T>(c1, a1, b1, d1, pi);
-            e1 = Step<T>(e1, a1, b1, d1, qi);
-            T.Load2(run + (2 * T.RowBytes), out var a2, out var b2, out var a3, out var b3);
-            Vector512<float> d2 = Row(d8, 2), d3 = Row(d8, 3);
-            c2 = Step<T>(c2, a2, b2, d2, pi);
-            e2 = Step<T>(e2, a2, b2, d2, qi);
-            c3 = Step<T>(c3, a3, b3, d3, pi);
-            e3 = Step<T>(e3, a3, b3, d3, qi);
-        }
-        y[0] = LegacyGemm.Total(c0);
-        y[1] = LegacyGemm.Total(c1);
-        y[2] = LegacyGemm.Total(c2);
-        y[3] = LegacyGemm.Total(c3);
-        y += yStride;
-        y[0] = LegacyGemm.Total(e0);
-        y[1] = LegacyGemm.Total(e1);
-        y[2] = LegacyGemm.Total(e2);
-        y[3] = LegacyGemm.Total(e3);
-    }
-
-    private static void Tile4x4<T>(byte* qs, byte* sc, int pairs, byte* p, nint prepStride, float* y, int yStride)
-        where T : struct, IPackedFormat
-    {
-        nint runBytes = T.RowBytes * GroupRows;
-        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
-        Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
-        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
-        Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
-        for (int i = 0; i < pairs; i++)
-        {
-            byte* run = qs + (i * runBytes);
-            byte* p0 = p + (i * LegacyGemm.PairBytes), p1 = p0 + prepStride, p2 = p1 + prepStride, p3 = p2 + prepStride;
-            Vector512<float> d8 = Scales8(sc + (i * ScaleBytes));
-            T.Load2(run, out var a0, out var b0, out var a1, out var b1);
-            Vector512<float> d = Row(d8, 0);
-            c00 = Step<T>(c00, a0, b0, d, p0);
-            c01 = Step<T>(c01, a0, b0, d, p1);
-            c02 = Step<T>(c02, a0, b0, d, p2);
-            c03 = Step<T>(c03, a0, b0, d, p3);
-            d = Row(d8, 1);
-            c10 = Step<T>(c10, a1, b1, d, p0);
-            c11 = Step<T>(c11, a1, b1, d, p1);
-            c12 = Step<T>(c12, a1, b1, d, p2);
-            c13 = Step<T>(c13, a1, b1, d, p3);
-            T.Load2(run + (2 * T.RowBytes), out var a2, out var b2, out var a3, out var b3);
-            d = Row(d8, 2);
-            c20 = Step<T>(c20, a2, b2, d, p0);
-            c21 = Step<T>(c21, a2, b2, d, p1);
-            c22 = Step<T>(c22, a2, b2, d, p2);
-            c23 = Step<T>(c23, a2, b2, d, p3);
-            d = Row(d8, 3);
-            c30 = Step<T>(c30, a3, b3, d, p0);
-            c31 = Step<T>(c31, a3, b3, d, p1);
-            c32 = Step<T>(c32, a3, b3, d, p2);
-            c33 = Step<T>(c33, a3, b3, d, p3);
-        }
-        LegacyGemm.Store4(y, c00, c10, c20, c30);
-        LegacyGemm.Store4(y + yStride, c01, c11, c21, c31);
-        LegacyGemm.Store4(y + (2L * yStride), c02, c12, c22, c32);
-        LegacyGemm.Store4(y + (3L * yStride), c03, c13, c23, c33);
-    }
-
 }
 
 /// <summary>One legacy format's part of <see cref="LegacyPacked"/>: how a row's two blocks of quants sit in a run
-/// and how two consecutive rows unpack to <see cref="ILegacyGemmFormat"/>'s vectors.</summary>
+/// and how two consecutive rows unpack to the vectors <see cref="ILegacyGemmFormat.Load"/> gives.</summary>
 internal unsafe interface IPackedFormat
 {
     /// <summary>Bytes of one row's two blocks of quants in a run.</summary>
@@ -284,17 +116,6 @@ internal unsafe interface IPackedFormat
 
     /// <summary>Rows k and k + 1 of a run (at <paramref name="run"/>), unpacked as the file-layout Load does.</summary>
     static abstract void Load2(byte* run, out Vector512<byte> a0, out Vector512<byte> b0, out Vector512<byte> a1, out Vector512<byte> b1);
-
-    static abstract Vector512<int> Dot(Vector512<byte> a, Vector512<byte> b, byte* prepared);
-
-    /// <summary>
-    /// The second operand of a prepared pair whose first, <paramref name="q"/>, is loaded: Q4_0 computes its offset term
-    /// from <paramref name="q"/> (the same integers the pair stores), so decode never touches that line; Q8_0 loads it.
-    /// </summary>
-    static abstract Vector512<short> Second(Vector512<sbyte> q, byte* prepared);
-
-    /// <summary>The integer sums of <c>Dot(a, b, prepared)</c> with the pair's operands already in registers.</summary>
-    static abstract Vector512<int> Dot(Vector512<byte> a, Vector512<byte> b, Vector512<sbyte> q, Vector512<short> second);
 }
 
 /// <summary>Q4_0 in a run: per row the 16 nibble bytes of block 0, then those of block 1.</summary>
@@ -341,15 +162,6 @@ internal readonly unsafe struct Q4_0Packing : IPackedFormat
         b1 = default;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<int> Dot(Vector512<byte> a, Vector512<byte> b, byte* prepared) => Q4_0Gemm.Dot(a, b, prepared);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<short> Second(Vector512<sbyte> q, byte* prepared) => Q4_0Gemm.Offset(q);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<int> Dot(Vector512<byte> a, Vector512<byte> b, Vector512<sbyte> q, Vector512<short> second) =>
-        Q4_0Gemm.Dot(a, q, second);
 }
 
 /// <summary>Q8_0 in a run: per row elements 0..15 of block 0, of block 1, then 16..31 of block 0, of block 1, so
@@ -386,13 +198,4 @@ internal readonly unsafe struct Q8_0Packing : IPackedFormat
         b1 = Widen(run + 96);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<int> Dot(Vector512<byte> a, Vector512<byte> b, byte* prepared) => Q8_0Gemm.Dot(a, b, prepared);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<short> Second(Vector512<sbyte> q, byte* prepared) => Vector512.Load((short*)(prepared + 64));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<int> Dot(Vector512<byte> a, Vector512<byte> b, Vector512<sbyte> q, Vector512<short> second) =>
-        Q8_0Gemm.Dot(a, b, q.AsInt16(), second);
 }
