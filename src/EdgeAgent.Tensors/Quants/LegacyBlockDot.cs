@@ -32,9 +32,9 @@ internal unsafe interface ILegacyBlockDot
 /// <summary>
 /// Generic driver of the legacy dots, shaped like ggml's AVX2 kernels: per block, the integer sum is converted to
 /// float and fused-multiply-added with <c>d_x * d_y</c> into vector accumulators; the <c>m * s</c> terms of the
-/// offset formats are summed apart in a scalar and added at the end. Q4_0 and Q8_0 on AVX-512 are
-/// <see cref="Q4_0BlockSums.RowDot"/> / <see cref="Q8_0BlockSums.RowDot"/> (each block's whole integer sum converted
-/// once), which their tiles reproduce.
+/// offset formats are summed apart in a scalar and added at the end. Q4_0 and Q8_0 on AVX-512 take
+/// <see cref="BlockSumDot{T}"/> (each block's whole integer sum converted once), which <see cref="Q4_0BlockSums"/>'
+/// and <see cref="Q8_0BlockSums"/>' tiles reproduce.
 /// </summary>
 internal static unsafe class LegacyBlockDot
 {
@@ -42,8 +42,7 @@ internal static unsafe class LegacyBlockDot
     public static float Dot<T>(byte* x, byte* y, int nb, LegacyIsa isa)
         where T : struct, ILegacyBlockDot => isa switch
         {
-            LegacyIsa.Avx512 when typeof(T) == typeof(Q4_0Dot) => Q4_0BlockSums.RowDot(x, y, nb),
-            LegacyIsa.Avx512 when typeof(T) == typeof(Q8_0Dot) => Q8_0BlockSums.RowDot(x, y, nb),
+            LegacyIsa.Avx512 when typeof(T) == typeof(Q4_0Dot) || typeof(T) == typeof(Q8_0Dot) => BlockSumDot<T>(x, y, nb),
             LegacyIsa.Avx512 => Dot512<T>(x, y, nb),
             LegacyIsa.Avx2 => Dot256<T>(x, y, nb),
             _ => Dot128<T>(x, y, nb),
@@ -63,6 +62,33 @@ internal static unsafe class LegacyBlockDot
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float MinTerm(byte* x, byte* y) =>
         Fp16Conversions.ToFloat(Unsafe.ReadUnaligned<ushort>(x + 2)) * Fp16Conversions.ToFloat(Unsafe.ReadUnaligned<ushort>(y + 2));
+
+    /// <summary>
+    /// The row dot of the whole-block formats (<see cref="BlockSumGemm"/>): per pair, the two blocks' integer sums (any
+    /// order: integers), converted and fused-multiply-added with <c>d_x·d_y</c> into the even or the odd accumulator;
+    /// an odd last block goes to the even one; the result is <c>even + odd</c>.
+    /// </summary>
+    internal static float BlockSumDot<T>(byte* x, byte* y, int nb)
+        where T : struct, ILegacyBlockDot
+    {
+        nint xb = T.WeightBytes, yb = T.ActivationBytes;
+        float even = 0, odd = 0;
+        int ib = 0;
+        for (; ib + 2 <= nb; ib += 2)
+        {
+            byte* x0 = x + (ib * xb), y0 = y + (ib * yb);
+            byte* x1 = x0 + xb, y1 = y0 + yb;
+            Vector512<int> s = T.Sum512(x0, y0, x1, y1);
+            even = MathF.FusedMultiplyAdd(Vector256.Sum(s.GetLower()), Scale(x0, y0), even);
+            odd = MathF.FusedMultiplyAdd(Vector256.Sum(s.GetUpper()), Scale(x1, y1), odd);
+        }
+        if (ib < nb)
+        {
+            byte* xl = x + (ib * xb), yl = y + (ib * yb);
+            even = MathF.FusedMultiplyAdd(Vector256.Sum(T.Sum256(xl, yl)), Scale(xl, yl), even);
+        }
+        return even + odd;
+    }
 
     private static float Dot512<T>(byte* x, byte* y, int nb)
         where T : struct, ILegacyBlockDot

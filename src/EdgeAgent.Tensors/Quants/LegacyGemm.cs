@@ -70,11 +70,11 @@ internal static unsafe class LegacyGemm
     {
         if (type == GgmlType.Q4_0)
         {
-            Q4_0BlockSums.RunFile(w, rowBytes, nb, prepared, prepStride, batch, r0, r1, y, yStride);
+            BlockSumGemm.RunFile<Q4_0FileTiles>(w, rowBytes, nb, prepared, prepStride, batch, r0, r1, y, yStride);
         }
         else
         {
-            Q8_0BlockSums.RunFile(w, rowBytes, nb, prepared, prepStride, batch, r0, r1, y, yStride);
+            BlockSumGemm.RunFile<Q8_0FileTiles>(w, rowBytes, nb, prepared, prepStride, batch, r0, r1, y, yStride);
         }
     }
 

@@ -98,11 +98,11 @@ internal static unsafe class LegacyPacked
     {
         if (type == GgmlType.Q4_0)
         {
-            Q4_0BlockSums.RunPacked(packed, rows, cols, prepared, prepStride, batch, r0, r1, y, yStride);
+            BlockSumGemm.RunPacked<Q4_0PackedTiles>(packed, rows, cols, RunBytes(type), prepared, prepStride, batch, r0, r1, y, yStride);
         }
         else
         {
-            Q8_0BlockSums.RunPacked(packed, rows, cols, prepared, prepStride, batch, r0, r1, y, yStride);
+            BlockSumGemm.RunPacked<Q8_0PackedTiles>(packed, rows, cols, RunBytes(type), prepared, prepStride, batch, r0, r1, y, yStride);
         }
     }
 }

@@ -13,131 +13,11 @@ namespace EdgeAgent.Tensors.Quants;
 /// Q4_0 only: a tile's 16 (or 8, or 4) <c>vpmaddubsw</c> results are summed by a tree of in-lane unpacks and 16-bit adds
 /// that ends with all their block sums in one vector, so the multiply pipes see one <c>vpmaddubsw</c> per 64 products
 /// and one conversion, multiply and FMA per 16 block sums (1.6-2× a 4 × 4 tile on Zen 4, which has no VNNI).
-/// <see cref="RowDot"/> is the row dot with the same arithmetic, and every tile here gives bit for bit what it gives.
+/// <see cref="LegacyBlockDot.BlockSumDot{T}"/> is the row dot with the same arithmetic, and every tile here gives bit for
+/// bit what it gives; <see cref="BlockSumGemm"/> drives the tiles.
 /// </summary>
 internal static unsafe class Q4_0BlockSums
 {
-    private const int RowBlock = 16;
-
-    /// <summary>
-    /// The row dot: per pair, the two blocks' integer sums (any order: integers), converted and fused-multiply-added
-    /// with <c>d_x·d_y</c> into the even or the odd accumulator; an odd last block goes to the even one.
-    /// </summary>
-    public static float RowDot(byte* x, byte* y, int nb)
-    {
-        float even = 0, odd = 0;
-        int ib = 0;
-        for (; ib + 2 <= nb; ib += 2)
-        {
-            byte* x0 = x + (ib * BlockQ4_0.Bytes), y0 = y + (ib * BlockQ8_0.Bytes);
-            byte* x1 = x0 + BlockQ4_0.Bytes, y1 = y0 + BlockQ8_0.Bytes;
-            Vector512<int> s = Q4_0Dot.Sum512(x0, y0, x1, y1);
-            even = MathF.FusedMultiplyAdd(Vector256.Sum(s.GetLower()), Scale(x0, y0), even);
-            odd = MathF.FusedMultiplyAdd(Vector256.Sum(s.GetUpper()), Scale(x1, y1), odd);
-        }
-        if (ib < nb)
-        {
-            byte* xl = x + (ib * BlockQ4_0.Bytes), yl = y + (ib * BlockQ8_0.Bytes);
-            even = MathF.FusedMultiplyAdd(Vector256.Sum(Q4_0Dot.Sum256(xl, yl)), Scale(xl, yl), even);
-        }
-        return even + odd;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Scale(byte* x, byte* y) =>
-        Fp16Conversions.ToFloat(Unsafe.ReadUnaligned<ushort>(x)) * Fp16Conversions.ToFloat(Unsafe.ReadUnaligned<ushort>(y));
-
-    /// <summary>Packed weights (<see cref="LegacyPacked"/>'s layout), activations prepared by <see cref="LegacyGemm.Prepare"/>.</summary>
-    public static void RunPacked(byte* packed, int rows, int cols, byte* prepared, int prepStride, int batch, int r0, int r1, float* y, int yStride)
-    {
-        int pairs = cols / 64;
-        nint runBytes = Q4_0Packing.RowBytes * LegacyPacked.GroupRows;
-        byte* scales = packed + ((long)rows / LegacyPacked.GroupRows * pairs * runBytes);
-        for (int rb = r0; rb < r1; rb += RowBlock)
-        {
-            int rEnd = Math.Min(r1, rb + RowBlock);
-            int b = 0;
-            for (; b + 4 <= batch; b += 4)
-            {
-                for (int r = rb; r < rEnd; r += 4)
-                {
-                    long g = r / LegacyPacked.GroupRows;
-                    Tile4x4<PackedRows>(packed + (g * pairs * runBytes), 0, scales + (g * pairs * 16), pairs, prepared + ((long)b * prepStride), prepStride, y + ((long)b * yStride) + r, yStride);
-                }
-            }
-            for (; b + 2 <= batch; b += 2)
-            {
-                for (int r = rb; r < rEnd; r += 4)
-                {
-                    long g = r / LegacyPacked.GroupRows;
-                    Tile4x2<PackedRows>(packed + (g * pairs * runBytes), 0, scales + (g * pairs * 16), pairs, prepared + ((long)b * prepStride), prepStride, y + ((long)b * yStride) + r, yStride);
-                }
-            }
-            if (b < batch)
-            {
-                for (int r = rb; r < rEnd; r += 4)
-                {
-                    long g = r / LegacyPacked.GroupRows;
-                    Tile4x1<PackedRows>(packed + (g * pairs * runBytes), 0, scales + (g * pairs * 16), pairs, prepared + ((long)b * prepStride), y + ((long)b * yStride) + r);
-                }
-            }
-        }
-    }
-
-    /// <summary>Weights in the file's layout (<paramref name="rowBytes"/> apart), activations prepared as for <see cref="RunPacked"/>.</summary>
-    public static void RunFile(byte* w, int rowBytes, int nb, byte* prepared, int prepStride, int batch, int r0, int r1, float* y, int yStride)
-    {
-        int pairs = nb / 2;
-        for (int rb = r0; rb < r1; rb += RowBlock)
-        {
-            int rEnd = Math.Min(r1, rb + RowBlock);
-            int b = 0;
-            for (; b + 4 <= batch; b += 4)
-            {
-                byte* p0 = prepared + ((long)b * prepStride);
-                int r = rb;
-                for (; r + 4 <= rEnd; r += 4)
-                {
-                    Tile4x4<FileRows>(w + ((long)r * rowBytes), rowBytes, null, pairs, p0, prepStride, y + ((long)b * yStride) + r, yStride);
-                }
-                for (; r < rEnd; r++)
-                {
-                    for (int j = 0; j < 4; j++)
-                    {
-                        y[((long)(b + j) * yStride) + r] = Tile1(w + ((long)r * rowBytes), pairs, p0 + ((long)j * prepStride));
-                    }
-                }
-            }
-            for (; b + 2 <= batch; b += 2)
-            {
-                byte* p0 = prepared + ((long)b * prepStride);
-                int r = rb;
-                for (; r + 4 <= rEnd; r += 4)
-                {
-                    Tile4x2<FileRows>(w + ((long)r * rowBytes), rowBytes, null, pairs, p0, prepStride, y + ((long)b * yStride) + r, yStride);
-                }
-                for (; r < rEnd; r++)
-                {
-                    y[((long)b * yStride) + r] = Tile1(w + ((long)r * rowBytes), pairs, p0);
-                    y[((long)(b + 1) * yStride) + r] = Tile1(w + ((long)r * rowBytes), pairs, p0 + prepStride);
-                }
-            }
-            if (b < batch)
-            {
-                byte* p0 = prepared + ((long)b * prepStride);
-                int r = rb;
-                for (; r + 4 <= rEnd; r += 4)
-                {
-                    Tile4x1<FileRows>(w + ((long)r * rowBytes), rowBytes, null, pairs, p0, y + ((long)b * yStride) + r);
-                }
-                for (; r < rEnd; r++)
-                {
-                    y[((long)b * yStride) + r] = Tile1(w + ((long)r * rowBytes), pairs, p0);
-                }
-            }
-        }
-    }
-
     /// <summary>One pair's <c>vpmaddubsw</c> of weight nibbles and activation bytes minus the offset term: int16 lanes
     /// holding (q − 8)·y summed over element pairs, 16 lanes a block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -170,12 +50,8 @@ internal static unsafe class Q4_0BlockSums
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> ToFloat(Vector256<short> s) => Vector512.ConvertToSingle(Avx512BW.ConvertToVector512Int32(s));
 
-    /// <summary>An activation row's two scales of pair <paramref name="i"/> (<see cref="LegacyGemm.DecodeScales"/>) as one 64-bit lane.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong ActScales(byte* prepared, int pairs, int i) => Unsafe.ReadUnaligned<ulong>(LegacyGemm.DecodeScales(prepared, pairs) + (i * 8));
-
     /// <summary>4 weight rows × 4 activation rows.</summary>
-    private static void Tile4x4<TRows>(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, nint prepStride, float* y, int yStride)
+    internal static void Tile4x4<TRows>(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, nint prepStride, float* y, int yStride)
         where TRows : struct, IQ4_0Rows
     {
         byte* q0 = p, q1 = p + prepStride, q2 = q1 + prepStride, q3 = q2 + prepStride;
@@ -190,7 +66,7 @@ internal static unsafe class Q4_0BlockSums
             var rb = H64(H32(H16(M(a2, p0), M(a2, p1)), H16(M(a2, p2), M(a2, p3))), H32(H16(M(a3, p0), M(a3, p1)), H16(M(a3, p2), M(a3, p3))));
             var s = Blocks(ra, rb);
             Vector512<float> dw = TRows.Scales(src, rowBytes, sc, i);
-            var g = Vector256.Create(ActScales(q0, pairs, i), ActScales(q1, pairs, i), ActScales(q2, pairs, i), ActScales(q3, pairs, i)).AsSingle().ToVector512Unsafe();
+            var g = Vector256.Create(BlockSumGemm.ActScales(q0, pairs, i), BlockSumGemm.ActScales(q1, pairs, i), BlockSumGemm.ActScales(q2, pairs, i), BlockSumGemm.ActScales(q3, pairs, i)).AsSingle().ToVector512Unsafe();
             var dx = Avx512F.PermuteVar16x32(g, Vector512.Create(0, 2, 4, 6, 0, 2, 4, 6, 1, 3, 5, 7, 1, 3, 5, 7));
             var w0 = Avx512F.PermuteVar16x32(dw, Vector512.Create(0, 0, 0, 0, 2, 2, 2, 2, 1, 1, 1, 1, 3, 3, 3, 3));
             var w1 = Avx512F.PermuteVar16x32(dw, Vector512.Create(4, 4, 4, 4, 6, 6, 6, 6, 5, 5, 5, 5, 7, 7, 7, 7));
@@ -207,7 +83,7 @@ internal static unsafe class Q4_0BlockSums
     }
 
     /// <summary>4 weight rows × 2 activation rows.</summary>
-    private static void Tile4x2<TRows>(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, nint prepStride, float* y, int yStride)
+    internal static void Tile4x2<TRows>(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, nint prepStride, float* y, int yStride)
         where TRows : struct, IQ4_0Rows
     {
         byte* q0 = p, q1 = p + prepStride;
@@ -221,7 +97,7 @@ internal static unsafe class Q4_0BlockSums
             var r = H64(H32(H16(M(a0, p0), M(a0, p1)), H16(M(a1, p0), M(a1, p1))), H32(H16(M(a2, p0), M(a2, p1)), H16(M(a3, p0), M(a3, p1))));
             var s = Blocks(r, r);
             Vector512<float> dw = TRows.Scales(src, rowBytes, sc, i);
-            var g = Vector128.Create(ActScales(q0, pairs, i), ActScales(q1, pairs, i)).AsSingle().ToVector256Unsafe().ToVector512Unsafe();
+            var g = Vector128.Create(BlockSumGemm.ActScales(q0, pairs, i), BlockSumGemm.ActScales(q1, pairs, i)).AsSingle().ToVector256Unsafe().ToVector512Unsafe();
             var dx = Avx512F.PermuteVar16x32(g, Vector512.Create(0, 2, 0, 2, 0, 2, 0, 2, 1, 3, 1, 3, 1, 3, 1, 3));
             var w = Avx512F.PermuteVar16x32(dw, Vector512.Create(0, 0, 2, 2, 4, 4, 6, 6, 1, 1, 3, 3, 5, 5, 7, 7));
             e = Vector512.FusedMultiplyAdd(ToFloat(s.GetLower()), w * dx, e);
@@ -235,7 +111,7 @@ internal static unsafe class Q4_0BlockSums
     /// <summary>Decode: 4 weight rows × 1 activation row, two pairs a step (one tree for both); reads each prepared
     /// pair's first operand and the compact scales only (the offset term is formed from the operand, as
     /// <see cref="LegacyPacked"/>'s decode tile does).</summary>
-    private static void Tile4x1<TRows>(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, float* y)
+    internal static void Tile4x1<TRows>(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, float* y)
         where TRows : struct, IQ4_0Rows
     {
         // Lanes 0-3: rows 0-3, even blocks; lanes 8-11: odd blocks (the other lanes stay 0).
@@ -274,7 +150,7 @@ internal static unsafe class Q4_0BlockSums
             var t = H64(h, h);
             var x = ToFloat(Blocks(t, t).GetLower());
             var w = Avx512F.PermuteVar16x32(TRows.Scales(src, rowBytes, sc, i), Vector512.Create(0, 2, 4, 6, 0, 2, 4, 6, 1, 3, 5, 7, 1, 3, 5, 7));
-            var dx = Avx512F.PermuteVar16x32(Vector128.CreateScalar(ActScales(p, pairs, i)).AsSingle().ToVector256Unsafe().ToVector512Unsafe(), Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
+            var dx = Avx512F.PermuteVar16x32(Vector128.CreateScalar(BlockSumGemm.ActScales(p, pairs, i)).AsSingle().ToVector256Unsafe().ToVector512Unsafe(), Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
             e = Vector512.ConditionalSelect(kept, Vector512.FusedMultiplyAdd(x, w * dx, e), e);
         }
         for (int r = 0; r < 4; r++)
@@ -284,7 +160,7 @@ internal static unsafe class Q4_0BlockSums
     }
 
     /// <summary>One row in the file's layout against one prepared activation row (rows left over from the 4-row tiles).</summary>
-    private static float Tile1(byte* x, int pairs, byte* p)
+    internal static float Tile1(byte* x, int pairs, byte* p)
     {
         float even = 0, odd = 0;
         float* ys = (float*)LegacyGemm.DecodeScales(p, pairs);
@@ -328,12 +204,10 @@ internal readonly unsafe struct PackedRows : IQ4_0Rows
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Scales(byte* src, nint rowBytes, byte* sc, int i) =>
-        Fp16Conversions.ToFloat(Avx2.ConvertToVector256Int32(Vector128.Load((ushort*)(sc + (i * 16)))).AsUInt32()).ToVector512Unsafe();
+    public static Vector512<float> Scales(byte* src, nint rowBytes, byte* sc, int i) => BlockSumGemm.RunScales(sc, i);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Scales2(byte* src, nint rowBytes, byte* sc, int i) =>
-        Fp16Conversions.ToFloat(Avx512F.ConvertToVector512Int32(Vector256.Load((ushort*)(sc + (i * 16)))).AsUInt32());
+    public static Vector512<float> Scales2(byte* src, nint rowBytes, byte* sc, int i) => BlockSumGemm.RunScales2(sc, i);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Prefetch(byte* src, nint rowBytes, int i)
@@ -354,27 +228,41 @@ internal readonly unsafe struct FileRows : IQ4_0Rows
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Scales(byte* src, nint rowBytes, byte* sc, int i)
-    {
-        byte* x0 = src + (i * 2 * BlockQ4_0.Bytes);
-        ushort D(int row, int block) => Unsafe.ReadUnaligned<ushort>(x0 + (row * rowBytes) + (block * BlockQ4_0.Bytes));
-        var h = Vector128.Create(D(0, 0), D(0, 1), D(1, 0), D(1, 1), D(2, 0), D(2, 1), D(3, 0), D(3, 1));
-        return Fp16Conversions.ToFloat(Avx2.ConvertToVector256Int32(h).AsUInt32()).ToVector512Unsafe();
-    }
+    public static Vector512<float> Scales(byte* src, nint rowBytes, byte* sc, int i) => BlockSumGemm.FileScales(src, rowBytes, BlockQ4_0.Bytes, i);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Scales2(byte* src, nint rowBytes, byte* sc, int i) =>
-        Vector512.Create(Scales(src, rowBytes, sc, i).GetLower(), Scales(src, rowBytes, sc, i + 1).GetLower());
+    public static Vector512<float> Scales2(byte* src, nint rowBytes, byte* sc, int i) => BlockSumGemm.FileScales2(src, rowBytes, BlockQ4_0.Bytes, i);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Prefetch(byte* src, nint rowBytes, int i)
-    {
-        // Decode streams the weights from memory once: about 8 KiB ahead in each row (as LegacyGemm's decode tile).
-        nint ahead = rowBytes * Math.Max(4, (8192 + rowBytes - 1) / rowBytes);
-        byte* x0 = src + (i * 2 * BlockQ4_0.Bytes) + ahead;
-        Sse.Prefetch0(x0);
-        Sse.Prefetch0(x0 + rowBytes);
-        Sse.Prefetch0(x0 + (2 * rowBytes));
-        Sse.Prefetch0(x0 + (3 * rowBytes));
-    }
+    public static void Prefetch(byte* src, nint rowBytes, int i) => BlockSumGemm.FilePrefetch(src, rowBytes, BlockQ4_0.Bytes, i);
+}
+
+/// <summary>Q4_0's whole-block tiles on the packed runs.</summary>
+internal readonly unsafe struct Q4_0PackedTiles : IBlockSumTiles
+{
+    public static void Tile4x4(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, nint prepStride, float* y, int yStride) =>
+        Q4_0BlockSums.Tile4x4<PackedRows>(src, rowBytes, sc, pairs, p, prepStride, y, yStride);
+
+    public static void Tile4x2(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, nint prepStride, float* y, int yStride) =>
+        Q4_0BlockSums.Tile4x2<PackedRows>(src, rowBytes, sc, pairs, p, prepStride, y, yStride);
+
+    public static void Tile4x1(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, float* y) =>
+        Q4_0BlockSums.Tile4x1<PackedRows>(src, rowBytes, sc, pairs, p, y);
+
+    public static float Tile1(byte* x, int pairs, byte* p) => Q4_0BlockSums.Tile1(x, pairs, p);
+}
+
+/// <summary>Q4_0's whole-block tiles on the file's rows.</summary>
+internal readonly unsafe struct Q4_0FileTiles : IBlockSumTiles
+{
+    public static void Tile4x4(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, nint prepStride, float* y, int yStride) =>
+        Q4_0BlockSums.Tile4x4<FileRows>(src, rowBytes, sc, pairs, p, prepStride, y, yStride);
+
+    public static void Tile4x2(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, nint prepStride, float* y, int yStride) =>
+        Q4_0BlockSums.Tile4x2<FileRows>(src, rowBytes, sc, pairs, p, prepStride, y, yStride);
+
+    public static void Tile4x1(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, float* y) =>
+        Q4_0BlockSums.Tile4x1<FileRows>(src, rowBytes, sc, pairs, p, y);
+
+    public static float Tile1(byte* x, int pairs, byte* p) => Q4_0BlockSums.Tile1(x, pairs, p);
 }

@@ -10,130 +10,11 @@ namespace EdgeAgent.Tensors.Quants;
 /// a tree of in-lane unpacks and 32-bit adds over a tile's results ends with whole block sums, converted once and
 /// fused-multiply-added with <c>d_x·d_y</c> into an even- and an odd-block accumulator per output (<c>even + odd</c>).
 /// The multiply pipes see the two <c>vpmaddwd</c> per 64 products and a conversion, multiply and FMA per 16 block
-/// sums instead of per 64 products. <see cref="RowDot"/> is the row dot with the same arithmetic; every tile gives
-/// bit for bit what it gives.
+/// sums instead of per 64 products. <see cref="LegacyBlockDot.BlockSumDot{T}"/> is the row dot with the same
+/// arithmetic; every tile gives bit for bit what it gives; <see cref="BlockSumGemm"/> drives the tiles.
 /// </summary>
 internal static unsafe class Q8_0BlockSums
 {
-    private const int RowBlock = 16;
-
-    /// <summary>The row dot: per pair the two blocks' integer sums, converted and fused-multiply-added with
-    /// <c>d_x·d_y</c> into the even or the odd accumulator; an odd last block goes to the even one.</summary>
-    public static float RowDot(byte* x, byte* y, int nb)
-    {
-        float even = 0, odd = 0;
-        int ib = 0;
-        for (; ib + 2 <= nb; ib += 2)
-        {
-            byte* x0 = x + (ib * BlockQ8_0.Bytes), y0 = y + (ib * BlockQ8_0.Bytes);
-            byte* x1 = x0 + BlockQ8_0.Bytes, y1 = y0 + BlockQ8_0.Bytes;
-            Vector512<int> s = Q8_0Dot.Sum512(x0, y0, x1, y1);
-            even = MathF.FusedMultiplyAdd(Vector256.Sum(s.GetLower()), Scale(x0, y0), even);
-            odd = MathF.FusedMultiplyAdd(Vector256.Sum(s.GetUpper()), Scale(x1, y1), odd);
-        }
-        if (ib < nb)
-        {
-            byte* xl = x + (ib * BlockQ8_0.Bytes), yl = y + (ib * BlockQ8_0.Bytes);
-            even = MathF.FusedMultiplyAdd(Vector256.Sum(Q8_0Dot.Sum256(xl, yl)), Scale(xl, yl), even);
-        }
-        return even + odd;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Scale(byte* x, byte* y) =>
-        Fp16Conversions.ToFloat(Unsafe.ReadUnaligned<ushort>(x)) * Fp16Conversions.ToFloat(Unsafe.ReadUnaligned<ushort>(y));
-
-    /// <summary>Packed weights (<see cref="LegacyPacked"/>'s layout), activations prepared by <see cref="LegacyGemm.Prepare"/>.</summary>
-    public static void RunPacked(byte* packed, int rows, int cols, byte* prepared, int prepStride, int batch, int r0, int r1, float* y, int yStride)
-    {
-        int pairs = cols / 64;
-        nint runBytes = Q8_0Packing.RowBytes * LegacyPacked.GroupRows;
-        byte* scales = packed + ((long)rows / LegacyPacked.GroupRows * pairs * runBytes);
-        for (int rb = r0; rb < r1; rb += RowBlock)
-        {
-            int rEnd = Math.Min(r1, rb + RowBlock);
-            int b = 0;
-            for (; b + 4 <= batch; b += 4)
-            {
-                for (int r = rb; r < rEnd; r += 4)
-                {
-                    long g = r / LegacyPacked.GroupRows;
-                    Tile4x4<PackedRows8>(packed + (g * pairs * runBytes), 0, scales + (g * pairs * 16), pairs, prepared + ((long)b * prepStride), prepStride, y + ((long)b * yStride) + r, yStride);
-                }
-            }
-            for (; b + 2 <= batch; b += 2)
-            {
-                for (int r = rb; r < rEnd; r += 4)
-                {
-                    long g = r / LegacyPacked.GroupRows;
-                    Tile4x2<PackedRows8>(packed + (g * pairs * runBytes), 0, scales + (g * pairs * 16), pairs, prepared + ((long)b * prepStride), prepStride, y + ((long)b * yStride) + r, yStride);
-                }
-            }
-            if (b < batch)
-            {
-                for (int r = rb; r < rEnd; r += 4)
-                {
-                    long g = r / LegacyPacked.GroupRows;
-                    Tile4x1<PackedRows8>(packed + (g * pairs * runBytes), 0, scales + (g * pairs * 16), pairs, prepared + ((long)b * prepStride), y + ((long)b * yStride) + r);
-                }
-            }
-        }
-    }
-
-    /// <summary>Weights in the file's layout (<paramref name="rowBytes"/> apart), activations prepared as for <see cref="RunPacked"/>.</summary>
-    public static void RunFile(byte* w, int rowBytes, int nb, byte* prepared, int prepStride, int batch, int r0, int r1, float* y, int yStride)
-    {
-        int pairs = nb / 2;
-        for (int rb = r0; rb < r1; rb += RowBlock)
-        {
-            int rEnd = Math.Min(r1, rb + RowBlock);
-            int b = 0;
-            for (; b + 4 <= batch; b += 4)
-            {
-                byte* p0 = prepared + ((long)b * prepStride);
-                int r = rb;
-                for (; r + 4 <= rEnd; r += 4)
-                {
-                    Tile4x4<FileRows8>(w + ((long)r * rowBytes), rowBytes, null, pairs, p0, prepStride, y + ((long)b * yStride) + r, yStride);
-                }
-                for (; r < rEnd; r++)
-                {
-                    for (int j = 0; j < 4; j++)
-                    {
-                        y[((long)(b + j) * yStride) + r] = Tile1(w + ((long)r * rowBytes), pairs, p0 + ((long)j * prepStride));
-                    }
-                }
-            }
-            for (; b + 2 <= batch; b += 2)
-            {
-                byte* p0 = prepared + ((long)b * prepStride);
-                int r = rb;
-                for (; r + 4 <= rEnd; r += 4)
-                {
-                    Tile4x2<FileRows8>(w + ((long)r * rowBytes), rowBytes, null, pairs, p0, prepStride, y + ((long)b * yStride) + r, yStride);
-                }
-                for (; r < rEnd; r++)
-                {
-                    y[((long)b * yStride) + r] = Tile1(w + ((long)r * rowBytes), pairs, p0);
-                    y[((long)(b + 1) * yStride) + r] = Tile1(w + ((long)r * rowBytes), pairs, p0 + prepStride);
-                }
-            }
-            if (b < batch)
-            {
-                byte* p0 = prepared + ((long)b * prepStride);
-                int r = rb;
-                for (; r + 4 <= rEnd; r += 4)
-                {
-                    Tile4x1<FileRows8>(w + ((long)r * rowBytes), rowBytes, null, pairs, p0, y + ((long)b * yStride) + r);
-                }
-                for (; r < rEnd; r++)
-                {
-                    y[((long)b * yStride) + r] = Tile1(w + ((long)r * rowBytes), pairs, p0);
-                }
-            }
-        }
-    }
-
     /// <summary>A weight row's pair (two widened operands) against a prepared activation pair: int32 lanes of four
     /// products, lanes 0..7 block 0, 8..15 block 1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -163,11 +44,8 @@ internal static unsafe class Q8_0BlockSums
     private static Vector512<int> Blocks(Vector512<int> r, Vector512<int> s) =>
         Avx512F.Shuffle4x128(r, s, 0b10_00_10_00) + Avx512F.Shuffle4x128(r, s, 0b11_01_11_01);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong ActScales(byte* prepared, int pairs, int i) => Unsafe.ReadUnaligned<ulong>(LegacyGemm.DecodeScales(prepared, pairs) + (i * 8));
-
     /// <summary>4 weight rows × 4 activation rows.</summary>
-    private static void Tile4x4<TRows>(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, nint prepStride, float* y, int yStride)
+    internal static void Tile4x4<TRows>(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, nint prepStride, float* y, int yStride)
         where TRows : struct, IQ8_0Rows
     {
         byte* q0 = p, q1 = p + prepStride, q2 = q1 + prepStride, q3 = q2 + prepStride;
@@ -184,7 +62,7 @@ internal static unsafe class Q8_0BlockSums
             var t3 = Tree(M(c, d, p0), M(c, d, p1), M(c, d, p2), M(c, d, p3));
             // Lane j of Blocks(t0, t1): row j / 8, activation j % 4, block (j / 4) % 2; rows 2-3 likewise.
             Vector512<float> dw = TRows.Scales(src, rowBytes, sc, i);
-            var g = Vector256.Create(ActScales(q0, pairs, i), ActScales(q1, pairs, i), ActScales(q2, pairs, i), ActScales(q3, pairs, i)).AsSingle().ToVector512Unsafe();
+            var g = Vector256.Create(BlockSumGemm.ActScales(q0, pairs, i), BlockSumGemm.ActScales(q1, pairs, i), BlockSumGemm.ActScales(q2, pairs, i), BlockSumGemm.ActScales(q3, pairs, i)).AsSingle().ToVector512Unsafe();
             var dx = Avx512F.PermuteVar16x32(g, Vector512.Create(0, 2, 4, 6, 1, 3, 5, 7, 0, 2, 4, 6, 1, 3, 5, 7));
             var w0 = Avx512F.PermuteVar16x32(dw, Vector512.Create(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3));
             var w1 = Avx512F.PermuteVar16x32(dw, Vector512.Create(4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7));
@@ -202,7 +80,7 @@ internal static unsafe class Q8_0BlockSums
     }
 
     /// <summary>4 weight rows × 2 activation rows.</summary>
-    private static void Tile4x2<TRows>(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, nint prepStride, float* y, int yStride)
+    internal static void Tile4x2<TRows>(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, nint prepStride, float* y, int yStride)
         where TRows : struct, IQ8_0Rows
     {
         byte* q0 = p, q1 = p + prepStride;
@@ -218,7 +96,7 @@ internal static unsafe class Q8_0BlockSums
             var t1 = Tree(M(a, b, p0), M(a, b, p1), M(c, d, p0), M(c, d, p1));
             // Lane j of Blocks(t0, t1): k = 4·(j / 8) + j % 4 (k = 2·row + activation), block (j / 4) % 2.
             Vector512<float> dw = TRows.Scales(src, rowBytes, sc, i);
-            var g = Vector128.Create(ActScales(q0, pairs, i), ActScales(q1, pairs, i)).AsSingle().ToVector256Unsafe().ToVector512Unsafe();
+            var g = Vector128.Create(BlockSumGemm.ActScales(q0, pairs, i), BlockSumGemm.ActScales(q1, pairs, i)).AsSingle().ToVector256Unsafe().ToVector512Unsafe();
             var dx = Avx512F.PermuteVar16x32(g, Vector512.Create(0, 2, 0, 2, 1, 3, 1, 3, 0, 2, 0, 2, 1, 3, 1, 3));
             var w = Avx512F.PermuteVar16x32(dw, Vector512.Create(0, 0, 2, 2, 1, 1, 3, 3, 4, 4, 6, 6, 5, 5, 7, 7));
             e = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(Blocks(t0, t1)), w * dx, e);
@@ -233,7 +111,7 @@ internal static unsafe class Q8_0BlockSums
 
     /// <summary>Decode: 4 weight rows × 1 activation row, two pairs a step (one tree for both); pair i + 1's sums are
     /// added into pair i's lanes after pair i's, so each lane adds its pairs in order, as the row dot does.</summary>
-    private static void Tile4x1<TRows>(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, float* y)
+    internal static void Tile4x1<TRows>(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, float* y)
         where TRows : struct, IQ8_0Rows
     {
         // Lanes 0-3: rows 0-3, even blocks; lanes 4-7: odd blocks (lanes 8-15 stay 0).
@@ -274,7 +152,7 @@ internal static unsafe class Q8_0BlockSums
             var t = Tree(M(a, b, f0, s0), M(c, d, f0, s0), M(a2, b2, f0, s0), M(c2, d2, f0, s0));
             var x = Vector512.ConvertToSingle(Blocks(t, t));
             var w = Avx512F.PermuteVar16x32(TRows.Scales(src, rowBytes, sc, i), Vector512.Create(0, 2, 4, 6, 1, 3, 5, 7, 0, 2, 4, 6, 1, 3, 5, 7));
-            var dx = Avx512F.PermuteVar16x32(Vector128.CreateScalar(ActScales(p, pairs, i)).AsSingle().ToVector256Unsafe().ToVector512Unsafe(), Vector512.Create(0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1));
+            var dx = Avx512F.PermuteVar16x32(Vector128.CreateScalar(BlockSumGemm.ActScales(p, pairs, i)).AsSingle().ToVector256Unsafe().ToVector512Unsafe(), Vector512.Create(0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1));
             e = Vector512.ConditionalSelect(kept, Vector512.FusedMultiplyAdd(x, w * dx, e), e);
         }
         for (int r = 0; r < 4; r++)
@@ -284,7 +162,7 @@ internal static unsafe class Q8_0BlockSums
     }
 
     /// <summary>One row in the file's layout against one prepared activation row (rows left over from the 4-row tiles).</summary>
-    private static float Tile1(byte* x, int pairs, byte* p)
+    internal static float Tile1(byte* x, int pairs, byte* p)
     {
         float even = 0, odd = 0;
         float* ys = (float*)LegacyGemm.DecodeScales(p, pairs);
@@ -325,12 +203,10 @@ internal readonly unsafe struct PackedRows8 : IQ8_0Rows
         Q8_0Packing.Load2(src + (i * Q8_0Packing.RowBytes * LegacyPacked.GroupRows) + (k * Q8_0Packing.RowBytes), out a0, out b0, out a1, out b1);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Scales(byte* src, nint rowBytes, byte* sc, int i) =>
-        Fp16Conversions.ToFloat(Avx2.ConvertToVector256Int32(Vector128.Load((ushort*)(sc + (i * 16)))).AsUInt32()).ToVector512Unsafe();
+    public static Vector512<float> Scales(byte* src, nint rowBytes, byte* sc, int i) => BlockSumGemm.RunScales(sc, i);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Scales2(byte* src, nint rowBytes, byte* sc, int i) =>
-        Fp16Conversions.ToFloat(Avx512F.ConvertToVector512Int32(Vector256.Load((ushort*)(sc + (i * 16)))).AsUInt32());
+    public static Vector512<float> Scales2(byte* src, nint rowBytes, byte* sc, int i) => BlockSumGemm.RunScales2(sc, i);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Prefetch(byte* src, nint rowBytes, int i)
@@ -349,26 +225,41 @@ internal readonly unsafe struct FileRows8 : IQ8_0Rows
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Scales(byte* src, nint rowBytes, byte* sc, int i)
-    {
-        byte* x0 = src + (i * 2 * BlockQ8_0.Bytes);
-        ushort D(int row, int block) => Unsafe.ReadUnaligned<ushort>(x0 + (row * rowBytes) + (block * BlockQ8_0.Bytes));
-        var h = Vector128.Create(D(0, 0), D(0, 1), D(1, 0), D(1, 1), D(2, 0), D(2, 1), D(3, 0), D(3, 1));
-        return Fp16Conversions.ToFloat(Avx2.ConvertToVector256Int32(h).AsUInt32()).ToVector512Unsafe();
-    }
+    public static Vector512<float> Scales(byte* src, nint rowBytes, byte* sc, int i) => BlockSumGemm.FileScales(src, rowBytes, BlockQ8_0.Bytes, i);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Scales2(byte* src, nint rowBytes, byte* sc, int i) =>
-        Vector512.Create(Scales(src, rowBytes, sc, i).GetLower(), Scales(src, rowBytes, sc, i + 1).GetLower());
+    public static Vector512<float> Scales2(byte* src, nint rowBytes, byte* sc, int i) => BlockSumGemm.FileScales2(src, rowBytes, BlockQ8_0.Bytes, i);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Prefetch(byte* src, nint rowBytes, int i)
-    {
-        nint ahead = rowBytes * Math.Max(4, (8192 + rowBytes - 1) / rowBytes);
-        byte* x0 = src + (i * 2 * BlockQ8_0.Bytes) + ahead;
-        Sse.Prefetch0(x0);
-        Sse.Prefetch0(x0 + rowBytes);
-        Sse.Prefetch0(x0 + (2 * rowBytes));
-        Sse.Prefetch0(x0 + (3 * rowBytes));
-    }
+    public static void Prefetch(byte* src, nint rowBytes, int i) => BlockSumGemm.FilePrefetch(src, rowBytes, BlockQ8_0.Bytes, i);
+}
+
+/// <summary>Q8_0's whole-block tiles on the packed runs.</summary>
+internal readonly unsafe struct Q8_0PackedTiles : IBlockSumTiles
+{
+    public static void Tile4x4(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, nint prepStride, float* y, int yStride) =>
+        Q8_0BlockSums.Tile4x4<PackedRows8>(src, rowBytes, sc, pairs, p, prepStride, y, yStride);
+
+    public static void Tile4x2(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, nint prepStride, float* y, int yStride) =>
+        Q8_0BlockSums.Tile4x2<PackedRows8>(src, rowBytes, sc, pairs, p, prepStride, y, yStride);
+
+    public static void Tile4x1(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, float* y) =>
+        Q8_0BlockSums.Tile4x1<PackedRows8>(src, rowBytes, sc, pairs, p, y);
+
+    public static float Tile1(byte* x, int pairs, byte* p) => Q8_0BlockSums.Tile1(x, pairs, p);
+}
+
+/// <summary>Q8_0's whole-block tiles on the file's rows.</summary>
+internal readonly unsafe struct Q8_0FileTiles : IBlockSumTiles
+{
+    public static void Tile4x4(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, nint prepStride, float* y, int yStride) =>
+        Q8_0BlockSums.Tile4x4<FileRows8>(src, rowBytes, sc, pairs, p, prepStride, y, yStride);
+
+    public static void Tile4x2(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, nint prepStride, float* y, int yStride) =>
+        Q8_0BlockSums.Tile4x2<FileRows8>(src, rowBytes, sc, pairs, p, prepStride, y, yStride);
+
+    public static void Tile4x1(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, float* y) =>
+        Q8_0BlockSums.Tile4x1<FileRows8>(src, rowBytes, sc, pairs, p, y);
+
+    public static float Tile1(byte* x, int pairs, byte* p) => Q8_0BlockSums.Tile1(x, pairs, p);
 }
