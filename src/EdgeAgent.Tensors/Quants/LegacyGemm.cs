@@ -22,15 +22,16 @@ internal unsafe interface ILegacyGemmFormat
 /// <summary>
 /// Multi-row, multi-column legacy-quant matmul for AVX-512 on the file's own layout (ggml's idea of reusing each load
 /// across a tile, no repacking): the Q8_0 activations are prepared once per matmul (bytes in dot-ready form, the
-/// offset correction of Q4_0, the fp16 scales as floats) and shared by every row; the tiles are
+/// offset correction of Q4_0, the fp16 scales as floats apart) and shared by every row; the tiles are
 /// <see cref="Q4_0BlockSums"/>' and <see cref="Q8_0BlockSums"/>' (whole-block integer sums), whose arithmetic per
 /// output is exactly the format's AVX-512 row dot, so results are bit-identical to the row-by-row <c>VecDot</c>. Used
 /// for an even block count only.
 /// </summary>
 internal static unsafe class LegacyGemm
 {
-    /// <summary>Prepared bytes per activation block pair: two 64-byte operands and a 64-byte scale vector.</summary>
-    public const int PairBytes = 192;
+    /// <summary>Prepared bytes per activation block pair: two 64-byte operands (the scales are kept apart, see
+    /// <see cref="DecodeScales"/>).</summary>
+    public const int PairBytes = 128;
 
     /// <summary>True when <paramref name="type"/> weights of <paramref name="cols"/> columns take this path here.</summary>
     public static bool Supports(GgmlType type, int cols) =>
@@ -43,9 +44,8 @@ internal static unsafe class LegacyGemm
     public static int PreparedBytes(int cols) => (cols / 64 * PairBytes) + (((cols / 64 * 8) + 63) & ~63);
 
     /// <summary>
-    /// Where a prepared row's compact scales start: per pair <c>d(y0), d(y1)</c> as floats. The packed decode tile reads
-    /// these and the pairs' first operands only, so a long row's activations take a third of the L1 lines the whole
-    /// pairs would (with 5,632 columns 6 KiB instead of 17 KiB beside the streaming weights).
+    /// Where a prepared row's scales start: per pair <c>d(y0), d(y1)</c> as floats, read by every tile. (Q4_0's decode
+    /// tile reads only the pairs' first operands besides, forming the offset term in a register.)
     /// </summary>
     public static byte* DecodeScales(byte* prepared, int pairs) => prepared + ((long)pairs * PairBytes);
 
@@ -91,20 +91,6 @@ internal static unsafe class LegacyGemm
         }
     }
 
-    private static Vector512<float> UpperHalf
-    {
-        // Inlined even where the caller is past the JIT's inlining budget (a call per use in a kernel loop otherwise).
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1).AsSingle();
-    }
-
-    /// <summary>[d0 × 8 | d1 × 8] from the fp16 scales at the start of two blocks.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<float> Scales(byte* b0, byte* b1) => Vector512.ConditionalSelect(
-        UpperHalf,
-        Vector512.Create(Fp16Conversions.ToFloat(Unsafe.ReadUnaligned<ushort>(b1))),
-        Vector512.Create(Fp16Conversions.ToFloat(Unsafe.ReadUnaligned<ushort>(b0))));
-
 }
 
 /// <summary>Q4_0: nibbles as unsigned bytes; the prepared pair holds the activation bytes and <c>maddubs(8, s)</c>,
@@ -129,7 +115,6 @@ internal readonly unsafe struct Q4_0Gemm : ILegacyGemmFormat
         Vector512<sbyte> s = LegacyInt8.Load2(y0 + 2, y0 + BlockQ8_0.Bytes + 2);
         s.Store((sbyte*)prepared);
         Offset(s).Store((short*)(prepared + 64));
-        LegacyGemm.Scales(y0, y0 + BlockQ8_0.Bytes).Store((float*)(prepared + 128));
     }
 }
 
@@ -159,6 +144,5 @@ internal readonly unsafe struct Q8_0Gemm : ILegacyGemmFormat
         byte* y1 = y0 + BlockQ8_0.Bytes;
         Widen(y0 + 2, y1 + 2).Store((short*)prepared);
         Widen(y0 + 18, y1 + 18).Store((short*)(prepared + 64));
-        LegacyGemm.Scales(y0, y1).Store((float*)(prepared + 128));
     }
 }
