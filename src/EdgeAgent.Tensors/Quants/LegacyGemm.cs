@@ -70,11 +70,11 @@ internal static unsafe class LegacyGemm
     {
         if (type == GgmlType.Q4_0)
         {
-            BlockSumGemm.RunFile<Q4_0FileTiles>(w, rowBytes, nb, prepared, prepStride, batch, r0, r1, y, yStride);
+            BlockSumGemm.RunFile<Q4_0Tiles<FileRows>>(w, rowBytes, nb, prepared, prepStride, batch, r0, r1, y, yStride);
         }
         else
         {
-            BlockSumGemm.RunFile<Q8_0FileTiles>(w, rowBytes, nb, prepared, prepStride, batch, r0, r1, y, yStride);
+            BlockSumGemm.RunFile<Q8_0Tiles<FileRows8>>(w, rowBytes, nb, prepared, prepStride, batch, r0, r1, y, yStride);
         }
     }
 

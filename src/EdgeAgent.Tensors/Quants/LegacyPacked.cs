@@ -98,11 +98,11 @@ internal static unsafe class LegacyPacked
     {
         if (type == GgmlType.Q4_0)
         {
-            BlockSumGemm.RunPacked<Q4_0PackedTiles>(packed, rows, cols, RunBytes(type), prepared, prepStride, batch, r0, r1, y, yStride);
+            BlockSumGemm.RunPacked<Q4_0Tiles<PackedRows>>(packed, rows, cols, RunBytes(type), prepared, prepStride, batch, r0, r1, y, yStride);
         }
         else
         {
-            BlockSumGemm.RunPacked<Q8_0PackedTiles>(packed, rows, cols, RunBytes(type), prepared, prepStride, batch, r0, r1, y, yStride);
+            BlockSumGemm.RunPacked<Q8_0Tiles<PackedRows8>>(packed, rows, cols, RunBytes(type), prepared, prepStride, batch, r0, r1, y, yStride);
         }
     }
 }

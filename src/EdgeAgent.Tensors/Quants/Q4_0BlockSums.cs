@@ -237,32 +237,18 @@ internal readonly unsafe struct FileRows : IQ4_0Rows
     public static void Prefetch(byte* src, nint rowBytes, int i) => BlockSumGemm.FilePrefetch(src, rowBytes, BlockQ4_0.Bytes, i);
 }
 
-/// <summary>Q4_0's whole-block tiles on the packed runs.</summary>
-internal readonly unsafe struct Q4_0PackedTiles : IBlockSumTiles
+/// <summary>Q4_0's whole-block tiles on the layout <typeparamref name="TRows"/> reads (packed runs or the file's rows).</summary>
+internal readonly unsafe struct Q4_0Tiles<TRows> : IBlockSumTiles
+    where TRows : struct, IQ4_0Rows
 {
     public static void Tile4x4(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, nint prepStride, float* y, int yStride) =>
-        Q4_0BlockSums.Tile4x4<PackedRows>(src, rowBytes, sc, pairs, p, prepStride, y, yStride);
+        Q4_0BlockSums.Tile4x4<TRows>(src, rowBytes, sc, pairs, p, prepStride, y, yStride);
 
     public static void Tile4x2(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, nint prepStride, float* y, int yStride) =>
-        Q4_0BlockSums.Tile4x2<PackedRows>(src, rowBytes, sc, pairs, p, prepStride, y, yStride);
+        Q4_0BlockSums.Tile4x2<TRows>(src, rowBytes, sc, pairs, p, prepStride, y, yStride);
 
     public static void Tile4x1(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, float* y) =>
-        Q4_0BlockSums.Tile4x1<PackedRows>(src, rowBytes, sc, pairs, p, y);
-
-    public static float Tile1(byte* x, int pairs, byte* p) => Q4_0BlockSums.Tile1(x, pairs, p);
-}
-
-/// <summary>Q4_0's whole-block tiles on the file's rows.</summary>
-internal readonly unsafe struct Q4_0FileTiles : IBlockSumTiles
-{
-    public static void Tile4x4(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, nint prepStride, float* y, int yStride) =>
-        Q4_0BlockSums.Tile4x4<FileRows>(src, rowBytes, sc, pairs, p, prepStride, y, yStride);
-
-    public static void Tile4x2(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, nint prepStride, float* y, int yStride) =>
-        Q4_0BlockSums.Tile4x2<FileRows>(src, rowBytes, sc, pairs, p, prepStride, y, yStride);
-
-    public static void Tile4x1(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, float* y) =>
-        Q4_0BlockSums.Tile4x1<FileRows>(src, rowBytes, sc, pairs, p, y);
+        Q4_0BlockSums.Tile4x1<TRows>(src, rowBytes, sc, pairs, p, y);
 
     public static float Tile1(byte* x, int pairs, byte* p) => Q4_0BlockSums.Tile1(x, pairs, p);
 }
