@@ -205,6 +205,64 @@ public sealed class GroundingPriorTests
         Assert.Equal(0, grounded.Potential);
     }
 
+    [Fact]
+    public void While_a_message_is_written_the_prior_offers_the_rest_of_the_request()
+    {
+        var prior = new GroundingPrior(DemoHome.Create(), "Broadcast: practice starts at \"six\"");
+        const string open = "{\"tool_calls\":[{\"name\":\"notify.send\",\"arguments\":{\"message\":\"";
+        List<string> C(string output) => prior.Continuations(Encoding.UTF8.GetBytes(output)).Select(Encoding.UTF8.GetString).ToList();
+
+        // An empty message: the request from each of its words on (in its own case, JSON-escaped, ≤ 32 characters).
+        Assert.Equal(["Broadcast: practice starts at \\\"s", "practice starts at \\\"six\\\"", "starts at \\\"six\\\"", "at \\\"six\\\"", "six\\\""], C(open));
+        // A message that matches the request continues after the match (in any case)...
+        Assert.Equal(["actice starts at \\\"six\\\""], C(open + "pr"));
+        Assert.Equal([" starts at \\\"six\\\""], C(open + "PRACTICE"));
+        // ...or after its last word where a word of the request starts so ("broadcast" has "st" inside, not at its
+        // start) when the whole does not; between words, from every word again.
+        Assert.Equal(["arts at \\\"six\\\""], C(open + "the st"));
+        Assert.Equal(5, C(open + "the ").Count);
+        // Outside a message, inside an escape, after the message: nothing.
+        Assert.Empty(C("{\"tool_calls\":[{\"name\":\"notify.se"));
+        Assert.Empty(C(open + "at \\"));
+        Assert.Empty(C(open + "practice\"}}"));
+        Assert.Empty(C(open + "practice\"}}],\"reply\":\"OK"));
+    }
+
+    [Fact]
+    public void A_beam_search_considers_the_tokens_a_prior_nominates_however_improbable()
+    {
+        using var session = InferenceSession.Open(DefaultModel.Find() ?? throw new InvalidOperationException($"models/{DefaultModel.FileName} is missing"), threads: 2, contextLength: 2048);
+        var home = DemoHome.Create();
+        var prompt = new LlmUnderstanding(session, "prompt").PromptTokens(new UnderstandingInput(home, [], "turn on the porch light"));
+        var trie = TokenTrie.For(session.Model.Tokenizer);
+        GrammarMask Mask() => new(new JsonRecognizer(ToolCatalog.AnswerGrammar(home), ToolCatalog.AnswerGrammarOptions), trie);
+        const string target = "{\"tool_calls\":[{\"name\":\"notify.send\",\"arguments\":{\"message\":\"zq xvkj\"}}],\"reply\":\"";
+
+        // Only the model's two most probable tokens a step: it does not write this answer to "turn on the porch light".
+        session.Evaluate(prompt);
+        var alone = new BeamSearch(session, 2) { PriorCandidates = 2 }.Run(prompt, Mask(), maxTokens: 200, prior: new Target(target, nominate: false));
+        Assert.DoesNotContain("zq xvkj", Encoding.UTF8.GetString(alone.Output));
+        // Nominated, the tokens that write it join the candidates, and the prior's potential makes it win.
+        session.Evaluate(prompt);
+        var found = new BeamSearch(session, 2) { PriorCandidates = 2 }.Run(prompt, Mask(), maxTokens: 200, prior: new Target(target, nominate: true));
+        Assert.True(found.Complete);
+        Assert.StartsWith(target, Encoding.UTF8.GetString(found.Output));
+        Assert.Equal(0, found.Potential);
+    }
+
+    /// <summary>A potential of 0 while the output agrees with <paramref name="target"/>, −100 once it does not; with
+    /// <paramref name="nominate"/>, the rest of the target as the continuation.</summary>
+    private sealed class Target(string target, bool nominate) : IOutputPrior
+    {
+        private readonly byte[] _target = Encoding.UTF8.GetBytes(target);
+
+        public double Potential(ReadOnlySpan<byte> output) =>
+            output.Length <= _target.Length ? (_target.AsSpan().StartsWith(output) ? 0 : -100) : (output.StartsWith(_target) ? 0 : -100);
+
+        public IReadOnlyList<byte[]> Continuations(ReadOnlySpan<byte> output) =>
+            nominate && output.Length < _target.Length && _target.AsSpan().StartsWith(output) ? [_target[output.Length..]] : [];
+    }
+
     /// <summary>A potential of 0 while the text could still name <see cref="entity"/> in every call, −100 after.</summary>
     private sealed class OnlyEntity(string entity) : IOutputPrior
     {

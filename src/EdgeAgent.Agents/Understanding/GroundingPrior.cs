@@ -36,6 +36,7 @@ public sealed class GroundingPrior : IOutputPrior
 {
     private readonly GroundingWeights _w;
     private readonly string _request;
+    private readonly string _original;
     private readonly HashSet<string> _words;
     private readonly List<string> _numbers = [];
     private readonly Dictionary<string, double> _match = new(StringComparer.Ordinal);
@@ -45,7 +46,8 @@ public sealed class GroundingPrior : IOutputPrior
     public GroundingPrior(IReadOnlyList<Device> devices, string request, GroundingWeights? weights = null)
     {
         _w = weights ?? GroundingWeights.Default;
-        _request = request.ToLowerInvariant();
+        _original = request;
+        _request = request.ToLowerInvariant(); // char for char, so indices agree with _original
         var words = _words = Words(_request).ToHashSet(StringComparer.Ordinal);
         foreach (var d in devices)
         {
@@ -137,6 +139,85 @@ public sealed class GroundingPrior : IOutputPrior
             total -= _w.Missed * left.Count;
         }
         return total;
+    }
+
+    /// <summary>While a notify message is being written: the rest of the request after each place the message so far
+    /// matches it (after each match of its last, partial word when the whole does not; from every word when it is
+    /// empty or ends between words), so the model can copy a word it finds improbable.</summary>
+    public IReadOnlyList<byte[]> Continuations(ReadOnlySpan<byte> output)
+    {
+        var answer = PartialAnswer.Read(output);
+        if (answer.CallsClosed || answer.Calls.Count == 0 || answer.Calls[^1] is not { Message: { } m, MessageComplete: false })
+        {
+            return [];
+        }
+        if (Escape(m) is not { } written || !output.EndsWith(Encoding.UTF8.GetBytes(written)))
+        {
+            return []; // the output ends inside an escape or a character: nothing to align
+        }
+        string lower = m.ToLowerInvariant();
+        var starts = new List<int>();
+        void After(string piece, bool wordStart)
+        {
+            for (int at = _request.IndexOf(piece, StringComparison.Ordinal); at >= 0; at = _request.IndexOf(piece, at + 1, StringComparison.Ordinal))
+            {
+                if (!wordStart || at == 0 || !char.IsLetterOrDigit(_request[at - 1]))
+                {
+                    starts.Add(at + piece.Length);
+                }
+            }
+        }
+        if (lower.Length > 0)
+        {
+            After(lower, wordStart: false);
+        }
+        if (starts.Count == 0)
+        {
+            int cut = lower.Length;
+            while (cut > 0 && char.IsLetterOrDigit(lower[cut - 1]))
+            {
+                cut--;
+            }
+            if (cut < lower.Length)
+            {
+                After(lower[cut..], wordStart: true);
+            }
+            else
+            {
+                for (int i = 0; i < _request.Length; i++)
+                {
+                    if (char.IsLetterOrDigit(_request[i]) && (i == 0 || !char.IsLetterOrDigit(_request[i - 1])))
+                    {
+                        starts.Add(i);
+                    }
+                }
+            }
+        }
+        var texts = new List<byte[]>();
+        foreach (int s in starts.Distinct())
+        {
+            if (s < _original.Length && Escape(_original[s..Math.Min(_original.Length, s + 32)]) is { Length: > 0 } rest)
+            {
+                texts.Add(Encoding.UTF8.GetBytes(rest));
+            }
+        }
+        return texts;
+    }
+
+    /// <summary>Text as the grammar writes it inside a JSON string, up to the first control character (null when the
+    /// text starts with one).</summary>
+    private static string? Escape(string text)
+    {
+        var sb = new StringBuilder(text.Length);
+        foreach (char c in text)
+        {
+            if (c < ' ')
+            {
+                break;
+            }
+            sb.Append(c is '"' or '\\' ? "\\" + c : c.ToString());
+        }
+        return sb.Length == 0 && text.Length > 0 ? null : sb.ToString();
     }
 
     private double CallPotential(PartialCall call, HashSet<string> earlier)

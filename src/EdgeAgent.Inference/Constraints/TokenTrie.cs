@@ -108,4 +108,32 @@ public sealed class TokenTrie
 
     /// <summary>Each token's bytes, by id.</summary>
     public IReadOnlyList<byte[]> TokenBytes { get; }
+
+    /// <summary>Adds to <paramref name="into"/> every token whose bytes are a (non-empty) prefix of
+    /// <paramref name="text"/>: the tokens that can start writing it.</summary>
+    public void AddPrefixTokens(ReadOnlySpan<byte> text, List<int> into)
+    {
+        int node = 0;
+        foreach (byte b in text)
+        {
+            int next = -1;
+            for (int e = EdgeStart[node]; e < EdgeStart[node + 1]; e++)
+            {
+                if (EdgeByte[e] == b)
+                {
+                    next = EdgeChild[e];
+                    break;
+                }
+            }
+            if (next < 0)
+            {
+                return;
+            }
+            node = next;
+            for (int t = TokStart[node]; t < TokStart[node + 1]; t++)
+            {
+                into.Add(TokenIds[t]);
+            }
+        }
+    }
 }

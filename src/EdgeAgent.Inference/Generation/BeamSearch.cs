@@ -59,7 +59,8 @@ public sealed class BeamSearch
     public int Width { get; }
 
     /// <summary>With an <see cref="IOutputPrior"/>, how many of each hypothesis' most probable allowed tokens are
-    /// re-ranked by it at each step (at least <see cref="Width"/>).</summary>
+    /// re-ranked by it at each step (at least <see cref="Width"/>), besides the tokens that start one of its
+    /// <see cref="IOutputPrior.Continuations"/>.</summary>
     public int PriorCandidates { get; init; } = 16;
 
     /// <summary>Bytes held by the hypotheses' KV caches (allocated on first use).</summary>
@@ -101,6 +102,7 @@ public sealed class BeamSearch
         var candidates = new List<(Hypothesis Parent, int Token, double Score, double LogProbability, double Potential)>();
         var bytes = new List<byte>();
         var order = new int[v];
+        var nominated = new List<int>();
 
         for (int step = 0; step < maxTokens && open.Count > 0 && start + step < capacity; step++)
         {
@@ -127,7 +129,23 @@ public sealed class BeamSearch
                 }
                 double lse = max + Math.Log(sum);
                 byte[]? output = prior is null ? null : h.Mask.Output;
-                foreach (int t in TopAllowed(logits, perHypothesis, order))
+                var top = TopAllowed(logits, perHypothesis, order);
+                if (prior is not null)
+                {
+                    nominated.Clear();
+                    foreach (var text in prior.Continuations(output))
+                    {
+                        trie.AddPrefixTokens(text, nominated);
+                    }
+                    foreach (int t in nominated)
+                    {
+                        if (!float.IsNegativeInfinity(logits[t]) && !top.Contains(t))
+                        {
+                            top.Add(t);
+                        }
+                    }
+                }
+                foreach (int t in top)
                 {
                     double logProbability = h.LogProbability + logits[t] - lse;
                     double potential = h.Potential;
