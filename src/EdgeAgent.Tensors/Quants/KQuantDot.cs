@@ -69,7 +69,7 @@ internal static unsafe class KQuantDot
         Vector512<short> spread = Vector512.Create(
             (short)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
             2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
-        Vector256<float> sum = Vector256<float>.Zero;
+        Vector128<float> sum = Vector128<float>.Zero; // lane 0
         for (int i = 0; i < nb; i++, x += T.BlockBytes, y += Q8Bytes)
         {
             KBlockScales s = T.Scales(x);
@@ -81,9 +81,91 @@ internal static unsafe class KQuantDot
             acc = Step512<T>(x, q8, scales, spread, 1, acc);
             acc = Step512<T>(x, q8, scales, spread, 2, acc);
             acc = Step512<T>(x, q8, scales, spread, 3, acc);
-            sum = Accumulate<T>(in s, acc.GetLower() + acc.GetUpper(), y, sum);
+            Vector256<int> groups = GroupTerms(Avx2.ConvertToVector256Int16(T.Offset != 0 ? s.Scales : s.Mins), y);
+            sum = Finish512<T>(in s, acc.GetLower() + acc.GetUpper(), groups, Unsafe.ReadUnaligned<float>(y + Q8D), sum);
         }
-        return Vector256.Sum(sum);
+        return sum.ToScalar();
+    }
+
+    /// <summary>
+    /// Adds one super-block to the AVX-512 row dot's float sum (lane 0 of <paramref name="sum"/>) from its exact
+    /// integers: isum = Σ of <paramref name="isums"/>' lanes (Σ_g scale_g · Σ u·q8) and groups = Σ of
+    /// <paramref name="groups"/>' lanes (Σ_g scale_g · bsum_g for an offset format, Σ_g min_g · bsum_g for one with
+    /// mins): <c>(isum − offset·groups)·(y.d·d)</c>, or <c>isum·(y.d·d) − groups·(y.d·dmin)</c>, each a fused
+    /// multiply-add. Both sums are formed in one tree and converted without leaving the vector registers (a round trip
+    /// through a general register lengthened each block's chain enough to cost a quarter of the decode speed). The
+    /// tiles do exactly this per output in vector lanes, so they are bit-identical to it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Finish512<T>(in KBlockScales s, Vector256<int> isums, Vector256<int> groups, float yd, Vector128<float> sum)
+        where T : struct, IKQuant<T>
+    {
+        Vector256<int> u = Avx2.UnpackLow(isums, groups) + Avx2.UnpackHigh(isums, groups); // [i, g, i, g] per 128-bit lane
+        Vector256<int> v = u + Avx2.Shuffle(u, 0b01_00_11_10);
+        Vector128<int> w = v.GetLower() + v.GetUpper(); // lane 0: isum, lane 1: groups
+        if (T.Offset != 0)
+        {
+            Vector128<int> net = w - (Sse2.Shuffle(w, 0b01_01_01_01) * T.Offset);
+            return Fma.MultiplyAddScalar(Vector128.ConvertToSingle(net), Vector128.CreateScalarUnsafe(yd * s.D), sum);
+        }
+        Vector128<float> f = Vector128.ConvertToSingle(w);
+        sum = Fma.MultiplyAddScalar(f, Vector128.CreateScalarUnsafe(yd * s.D), sum);
+        return Fma.MultiplyAddNegatedScalar(Sse.Shuffle(f, f, 0b01_01_01_01), Vector128.CreateScalarUnsafe(yd * s.DMin), sum);
+    }
+
+    /// <summary>Lane j = the sum of all lanes of <paramref name="a0"/>…<paramref name="a3"/>[j], in int32 (exact).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<int> Sums4(Vector512<int> a0, Vector512<int> a1, Vector512<int> a2, Vector512<int> a3)
+    {
+        // In each 128-bit lane: [a0, a1, a0, a1] partials, then [a0, a1, a2, a3]; then the four lanes added.
+        Vector512<int> t01 = Avx512F.UnpackLow(a0, a1) + Avx512F.UnpackHigh(a0, a1);
+        Vector512<int> t23 = Avx512F.UnpackLow(a2, a3) + Avx512F.UnpackHigh(a2, a3);
+        Vector512<int> u = Avx512F.UnpackLow(t01.AsInt64(), t23.AsInt64()).AsInt32() + Avx512F.UnpackHigh(t01.AsInt64(), t23.AsInt64()).AsInt32();
+        Vector256<int> v = u.GetLower() + u.GetUpper();
+        return v.GetLower() + v.GetUpper();
+    }
+
+    /// <summary>Lane j = the sum of the eight lanes of <paramref name="a0"/>…<paramref name="a3"/>[j] (exact).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<int> Sums4(Vector256<int> a0, Vector256<int> a1, Vector256<int> a2, Vector256<int> a3)
+    {
+        Vector256<int> t01 = Avx2.UnpackLow(a0, a1) + Avx2.UnpackHigh(a0, a1);
+        Vector256<int> t23 = Avx2.UnpackLow(a2, a3) + Avx2.UnpackHigh(a2, a3);
+        Vector256<int> u = Avx2.UnpackLow(t01.AsInt64(), t23.AsInt64()).AsInt32() + Avx2.UnpackHigh(t01.AsInt64(), t23.AsInt64()).AsInt32();
+        return u.GetLower() + u.GetUpper();
+    }
+
+    /// <summary>Σ_g c_g · bsum_g of activation row <paramref name="y"/>, in int32 lanes (to be summed).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> GroupTerms(Vector256<short> c, byte* y) => Avx2.MultiplyAddAdjacent(c, Vector256.Load((short*)(y + Q8BSums)));
+
+    /// <summary>
+    /// <see cref="Finish512{T}"/> for four or eight outputs at once (lane j = output j): the same integers, products
+    /// and fused multiply-adds, so every lane is bit-identical to the row dot.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Finish512x4<T>(in KBlockScales s, Vector128<int> isum, Vector128<int> groups, Vector128<float> yd, Vector128<float> sum)
+        where T : struct, IKQuant<T>
+    {
+        if (T.Offset != 0)
+        {
+            return Fma.MultiplyAdd(Vector128.ConvertToSingle(isum - (groups * T.Offset)), yd * Vector128.Create(s.D), sum);
+        }
+        sum = Fma.MultiplyAdd(Vector128.ConvertToSingle(isum), yd * Vector128.Create(s.D), sum);
+        return Fma.MultiplyAddNegated(Vector128.ConvertToSingle(groups), yd * Vector128.Create(s.DMin), sum);
+    }
+
+    /// <inheritdoc cref="Finish512x4{T}"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Finish512x8<T>(in KBlockScales s, Vector256<int> isum, Vector256<int> groups, Vector256<float> yd, Vector256<float> sum)
+        where T : struct, IKQuant<T>
+    {
+        if (T.Offset != 0)
+        {
+            return Fma.MultiplyAdd(Vector256.ConvertToSingle(isum - (groups * T.Offset)), yd * Vector256.Create(s.D), sum);
+        }
+        sum = Fma.MultiplyAdd(Vector256.ConvertToSingle(isum), yd * Vector256.Create(s.D), sum);
+        return Fma.MultiplyAddNegated(Vector256.ConvertToSingle(groups), yd * Vector256.Create(s.DMin), sum);
     }
 
     /// <summary>One 64-element step k of <see cref="Dot512{T}"/>: levels × activations in pairs, times the group scales.</summary>
@@ -97,16 +179,17 @@ internal static unsafe class KQuantDot
 
     /// <summary>
     /// One weight row against four activation rows (<paramref name="yStride"/> bytes apart) with the AVX-512 kernel:
-    /// each super-block's scales and each 64-element unpack are done once for the four. Per output the integer
-    /// lanes, the <see cref="Accumulate{T}"/> sequence and the final sum are exactly <see cref="Dot512{T}"/>'s, so
-    /// <c>result[j]</c> is bit-identical to <c>Dot512(x, y + j·yStride, nb)</c>. AVX-512 only (see <see cref="Best"/>).
+    /// each super-block's scales and each 64-element unpack are done once for the four. Per output the block's exact
+    /// integers are summed across lanes by a transposing tree (output j in lane j), and <see cref="Finish512x4{T}"/>
+    /// does <see cref="Finish512{T}"/>'s float operations in those lanes, so <c>result[j]</c> is bit-identical to
+    /// <c>Dot512(x, y + j·yStride, nb)</c>. AVX-512 only (see <see cref="Best"/>).
     /// </summary>
     public static void Dot512x4<T>(byte* x, byte* y, nint yStride, int nb, float* result) where T : struct, IKQuant<T>
     {
         Vector512<short> spread = Vector512.Create(
             (short)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
             2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
-        Vector256<float> sum0 = Vector256<float>.Zero, sum1 = sum0, sum2 = sum0, sum3 = sum0;
+        Vector128<float> sum = Vector128<float>.Zero;
         byte* y0 = y, y1 = y + yStride, y2 = y1 + yStride, y3 = y2 + yStride;
         for (int i = 0; i < nb; i++, x += T.BlockBytes, y0 += Q8Bytes, y1 += Q8Bytes, y2 += Q8Bytes, y3 += Q8Bytes)
         {
@@ -123,15 +206,14 @@ internal static unsafe class KQuantDot
                 acc2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load((sbyte*)(y2 + o))), sc);
                 acc3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, Vector512.Load((sbyte*)(y3 + o))), sc);
             }
-            sum0 = Accumulate<T>(in s, acc0.GetLower() + acc0.GetUpper(), y0, sum0);
-            sum1 = Accumulate<T>(in s, acc1.GetLower() + acc1.GetUpper(), y1, sum1);
-            sum2 = Accumulate<T>(in s, acc2.GetLower() + acc2.GetUpper(), y2, sum2);
-            sum3 = Accumulate<T>(in s, acc3.GetLower() + acc3.GetUpper(), y3, sum3);
+            Vector256<short> c = Avx2.ConvertToVector256Int16(T.Offset != 0 ? s.Scales : s.Mins);
+            Vector128<int> groups = Sums4(GroupTerms(c, y0), GroupTerms(c, y1), GroupTerms(c, y2), GroupTerms(c, y3));
+            Vector128<float> yd = Vector128.Create(
+                Unsafe.ReadUnaligned<float>(y0 + Q8D), Unsafe.ReadUnaligned<float>(y1 + Q8D),
+                Unsafe.ReadUnaligned<float>(y2 + Q8D), Unsafe.ReadUnaligned<float>(y3 + Q8D));
+            sum = Finish512x4<T>(in s, Sums4(acc0, acc1, acc2, acc3), groups, yd, sum);
         }
-        result[0] = Vector256.Sum(sum0);
-        result[1] = Vector256.Sum(sum1);
-        result[2] = Vector256.Sum(sum2);
-        result[3] = Vector256.Sum(sum3);
+        sum.Store(result);
     }
 
     /// <summary>
@@ -143,8 +225,7 @@ internal static unsafe class KQuantDot
         Vector512<short> spread = Vector512.Create(
             (short)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
             2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
-        Vector256<float> sum0 = Vector256<float>.Zero, sum1 = sum0, sum2 = sum0, sum3 = sum0;
-        Vector256<float> sum4 = sum0, sum5 = sum0, sum6 = sum0, sum7 = sum0;
+        Vector256<float> sum = Vector256<float>.Zero;
         for (int i = 0; i < nb; i++, x += T.BlockBytes, y += Q8Bytes)
         {
             KBlockScales s = T.Scales(x);
@@ -155,32 +236,18 @@ internal static unsafe class KQuantDot
             StepX8<T>(x, y, yStride, scales, spread, 1, ref acc0, ref acc1, ref acc2, ref acc3, ref acc4, ref acc5, ref acc6, ref acc7);
             StepX8<T>(x, y, yStride, scales, spread, 2, ref acc0, ref acc1, ref acc2, ref acc3, ref acc4, ref acc5, ref acc6, ref acc7);
             StepX8<T>(x, y, yStride, scales, spread, 3, ref acc0, ref acc1, ref acc2, ref acc3, ref acc4, ref acc5, ref acc6, ref acc7);
-            // Accumulate's scalar products for the eight rows at once: d·y.d and dmin·y.d (the same float products),
-            // the group terms' widening once per block.
+            Vector256<short> c = Avx2.ConvertToVector256Int16(T.Offset != 0 ? s.Scales : s.Mins);
+            Vector128<int> groupsLo = Sums4(GroupTerms(c, y), GroupTerms(c, y + yStride), GroupTerms(c, y + (2 * yStride)), GroupTerms(c, y + (3 * yStride)));
+            Vector128<int> groupsHi = Sums4(GroupTerms(c, y + (4 * yStride)), GroupTerms(c, y + (5 * yStride)), GroupTerms(c, y + (6 * yStride)), GroupTerms(c, y + (7 * yStride)));
             Vector256<float> yd = Vector256.Create(
                 Unsafe.ReadUnaligned<float>(y + Q8D), Unsafe.ReadUnaligned<float>(y + yStride + Q8D),
                 Unsafe.ReadUnaligned<float>(y + (2 * yStride) + Q8D), Unsafe.ReadUnaligned<float>(y + (3 * yStride) + Q8D),
                 Unsafe.ReadUnaligned<float>(y + (4 * yStride) + Q8D), Unsafe.ReadUnaligned<float>(y + (5 * yStride) + Q8D),
                 Unsafe.ReadUnaligned<float>(y + (6 * yStride) + Q8D), Unsafe.ReadUnaligned<float>(y + (7 * yStride) + Q8D));
-            Vector256<float> dy = yd * Vector256.Create(s.D), my = yd * Vector256.Create(s.DMin);
-            Vector256<short> groups = Avx2.ConvertToVector256Int16(T.Offset != 0 ? s.Scales : s.Mins);
-            sum0 = AccumulateLane<T>(groups, acc0.GetLower() + acc0.GetUpper(), y, dy, my, 0, sum0);
-            sum1 = AccumulateLane<T>(groups, acc1.GetLower() + acc1.GetUpper(), y + yStride, dy, my, 1, sum1);
-            sum2 = AccumulateLane<T>(groups, acc2.GetLower() + acc2.GetUpper(), y + (2 * yStride), dy, my, 2, sum2);
-            sum3 = AccumulateLane<T>(groups, acc3.GetLower() + acc3.GetUpper(), y + (3 * yStride), dy, my, 3, sum3);
-            sum4 = AccumulateLane<T>(groups, acc4.GetLower() + acc4.GetUpper(), y + (4 * yStride), dy, my, 4, sum4);
-            sum5 = AccumulateLane<T>(groups, acc5.GetLower() + acc5.GetUpper(), y + (5 * yStride), dy, my, 5, sum5);
-            sum6 = AccumulateLane<T>(groups, acc6.GetLower() + acc6.GetUpper(), y + (6 * yStride), dy, my, 6, sum6);
-            sum7 = AccumulateLane<T>(groups, acc7.GetLower() + acc7.GetUpper(), y + (7 * yStride), dy, my, 7, sum7);
+            Vector256<int> isum = Vector256.Create(Sums4(acc0, acc1, acc2, acc3), Sums4(acc4, acc5, acc6, acc7));
+            sum = Finish512x8<T>(in s, isum, Vector256.Create(groupsLo, groupsHi), yd, sum);
         }
-        result[0] = Vector256.Sum(sum0);
-        result[1] = Vector256.Sum(sum1);
-        result[2] = Vector256.Sum(sum2);
-        result[3] = Vector256.Sum(sum3);
-        result[4] = Vector256.Sum(sum4);
-        result[5] = Vector256.Sum(sum5);
-        result[6] = Vector256.Sum(sum6);
-        result[7] = Vector256.Sum(sum7);
+        sum.Store(result);
     }
 
     /// <summary>One 64-element step k of <see cref="Dot512x8{T}"/> (unrolled by the caller with constant k).</summary>
@@ -223,28 +290,6 @@ internal static unsafe class KQuantDot
             sum = Accumulate<T>(in s, acc, y, sum);
         }
         return Vector256.Sum(sum);
-    }
-
-    /// <summary>
-    /// <see cref="Accumulate{T}"/> for activation row j of a multi-row tile, given the widened group scales (or mins)
-    /// and the products d·y.d, dmin·y.d of every row in lanes: the same integers and float products, and
-    /// <c>sum − mins·(dmin·y.d)</c> as one fused negated multiply-add, which rounds exactly as adding the product with
-    /// its sign flipped.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> AccumulateLane<T>(Vector256<short> groups, Vector256<int> isum, byte* y, Vector256<float> dy, Vector256<float> my, int j, Vector256<float> sum)
-        where T : struct, IKQuant<T>
-    {
-        Vector256<short> bsums = Vector256.Load((short*)(y + Q8BSums));
-        Vector256<float> d = Avx2.PermuteVar8x32(dy, Vector256.Create(j));
-        if (T.Offset != 0)
-        {
-            Vector256<int> off = Avx2.MultiplyAddAdjacent(groups, bsums) * T.Offset;
-            return Fma.MultiplyAdd(Vector256.ConvertToSingle(isum - off), d, sum);
-        }
-        Vector256<int> mins = Avx2.MultiplyAddAdjacent(groups, bsums);
-        sum = Fma.MultiplyAdd(Vector256.ConvertToSingle(isum), d, sum);
-        return Fma.MultiplyAddNegated(Vector256.ConvertToSingle(mins), Avx2.PermuteVar8x32(my, Vector256.Create(j)), sum);
     }
 
     /// <summary>
