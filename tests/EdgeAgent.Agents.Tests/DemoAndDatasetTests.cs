@@ -40,6 +40,23 @@ public sealed class DatasetTests
     }
 
     [Fact]
+    public void A_multi_share_sets_the_share_of_multi_action_requests_and_keeps_the_other_kinds()
+    {
+        var set = TemplateSet.Load("train");
+        var half = new DatasetGenerator(set with { MultiShare = 0.5 }, 3).Generate(2000).ToList();
+        double multi = half.Count(e => e.Type == "multi") / 2000.0;
+        Assert.InRange(multi, 0.45, 0.55);
+        Assert.Equal(DatasetExample.Types.Order(), half.Select(e => e.Type).Distinct().Order());
+        // The others keep their proportions (single 32 : numeric 20 of the usual mix).
+        double ratio = half.Count(e => e.Type == "single") / (double)half.Count(e => e.Type == "numeric");
+        Assert.InRange(ratio, 1.6 * 0.8, 1.6 * 1.25);
+        Assert.All(new DatasetGenerator(set with { MultiShare = 1 }, 3).Generate(50), e => Assert.Equal("multi", e.Type));
+        // Without it, the corpus of a seed is exactly what it was (the committed model's corpora stay reproducible).
+        string A(TemplateSet s) => string.Join("\n", new DatasetGenerator(s, 4).Generate(50).Select(e => e.ToJson().ToJsonString()));
+        Assert.Equal(A(set), A(set with { MultiShare = null }));
+    }
+
+    [Fact]
     public void Evaluation_templates_and_names_are_held_out_from_training()
     {
         var train = TemplateSet.Load("train");

@@ -112,6 +112,12 @@ public sealed class DatasetGenerator(TemplateSet set, int seed)
     {
         double u = _rng.NextDouble();
         string type = u < 0.32 ? "single" : u < 0.52 ? "numeric" : u < 0.72 ? "multi" : u < 0.82 ? "query" : u < 0.89 ? "notify" : "no_tool";
+        if (set.MultiShare is { } multi)
+        {
+            // The other kinds in their usual proportions (32 : 20 : 10 : 7 : 11) over the rest.
+            double r = (u - multi) / (1 - multi) * 0.8;
+            type = u < multi ? "multi" : r < 0.32 ? "single" : r < 0.52 ? "numeric" : r < 0.62 ? "query" : r < 0.69 ? "notify" : "no_tool";
+        }
         switch (type)
         {
             case "notify":

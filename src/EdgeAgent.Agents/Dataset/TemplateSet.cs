@@ -27,6 +27,10 @@ public sealed record TemplateSet
     /// model learns to copy the message from the request instead of recalling one it has seen.</summary>
     [JsonPropertyName("made_up_messages")] public double MadeUpMessages { get; init; }
 
+    /// <summary>Share of multi-action requests, the other kinds keeping their relative shares; null: the generator's
+    /// own mix (20 %), drawn exactly as before so seeded corpora stay the same.</summary>
+    [JsonIgnore] public double? MultiShare { get; init; }
+
     /// <summary>Share of devices whose entity id is not derived from the name (as with real integrations:
     /// <c>light.shelly_42</c>), so the id must be copied from the inventory line, not spelled from the request.</summary>
     [JsonPropertyName("opaque_ids")] public double OpaqueIds { get; init; }

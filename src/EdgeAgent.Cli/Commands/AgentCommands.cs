@@ -219,9 +219,10 @@ internal static class AgentCommands
         var turns = new Option<int>("--turns") { Description = "text: requests per chat about the same home (--count chats).", DefaultValueFactory = _ => 1, Validators = { r => CommonOptions.Positive(r, "--turns") } };
         var madeUpNames = new Option<double?>("--made-up-names") { Description = "Share of devices with made-up names (0-1; default: the split's own).", Validators = { r => Share(r, "--made-up-names") } };
         var madeUpMessages = new Option<double?>("--made-up-messages") { Description = "Share of notifications with made-up messages (0-1; default: the split's own).", Validators = { r => Share(r, "--made-up-messages") } };
+        var multiShare = new Option<double?>("--multi-share") { Description = "Share of multi-action requests (0-1; the other kinds keep their proportions; default: the generator's mix, 20 %).", Validators = { r => Share(r, "--multi-share") } };
         var cmd = new Command("dataset", "Generate synthetic tool-call examples: random homes, phrasings, multi-action, numeric, no-tool requests.")
         {
-            split, count, seed, format, output, turns, madeUpNames, madeUpMessages,
+            split, count, seed, format, output, turns, madeUpNames, madeUpMessages, multiShare,
         };
         cmd.SetAction(r => CliRunner.Run(() =>
         {
@@ -235,6 +236,7 @@ internal static class AgentCommands
             {
                 MadeUpNames = r.GetValue(madeUpNames) ?? set.MadeUpNames,
                 MadeUpMessages = r.GetValue(madeUpMessages) ?? set.MadeUpMessages,
+                MultiShare = r.GetValue(multiShare),
             };
             var generator = new DatasetGenerator(set, r.GetValue(seed));
             using var w = new StreamWriter(r.GetValue(output)!, false, new System.Text.UTF8Encoding(false));
