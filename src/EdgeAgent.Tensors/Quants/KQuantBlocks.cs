@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace EdgeAgent.Tensors.Quants;
 
@@ -59,6 +60,23 @@ internal static class KQuantBlocks
         float denormalized = BitConverter.UInt32BitsToSingle((twoW >> 17) | (126u << 23)) - 0.5f;
         uint bits = twoW < (1u << 27) ? BitConverter.SingleToUInt32Bits(denormalized) : BitConverter.SingleToUInt32Bits(normalized);
         return BitConverter.UInt32BitsToSingle(sign | bits);
+    }
+
+    /// <summary>
+    /// <see cref="HalfToSingle"/> of the two fp16 values at <paramref name="p"/> (a K-quant block's d and dmin) in the
+    /// lanes of one vector: the same operations, so the same results, for both at once.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe (float First, float Second) ReadHalves(byte* p)
+    {
+        Vector128<uint> w = Vector128.WidenLower(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<uint>(p)).AsUInt16()) << 16;
+        Vector128<uint> sign = w & Vector128.Create(0x80000000u);
+        Vector128<uint> twoW = w + w;
+        Vector128<float> normalized = ((twoW >> 4) + Vector128.Create(0xE0u << 23)).AsSingle() * Vector128.Create(1.925929944387236e-34f);
+        Vector128<float> denormalized = ((twoW >> 17) | Vector128.Create(126u << 23)).AsSingle() - Vector128.Create(0.5f);
+        Vector128<uint> small = Vector128.LessThan(twoW, Vector128.Create(1u << 27));
+        Vector128<float> f = (sign | Vector128.ConditionalSelect(small, denormalized.AsUInt32(), normalized.AsUInt32())).AsSingle();
+        return (f.ToScalar(), f.GetElement(1));
     }
 
     /// <summary>GGML_FP32_TO_FP16: round to nearest even, like the F16C instruction and ggml's scalar fallback.</summary>

@@ -152,8 +152,8 @@ internal readonly unsafe struct Q2_KKernel : IKQuant<Q2_KKernel>
     {
         Vector128<byte> packed = Vector128.Load(x + Q2Scales);
         Vector128<byte> low = Vector128.Create((byte)0x0F);
-        return new KBlockScales(ReadHalf(x + Q2D), ReadHalf(x + Q2DMin),
-            (packed & low).AsSByte(), (KBits.Srl(packed, 4) & low).AsSByte());
+        (float d, float dmin) = ReadHalves(x + Q2D); // d and dmin are adjacent
+        return new KBlockScales(d, dmin, (packed & low).AsSByte(), (KBits.Srl(packed, 4) & low).AsSByte());
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -85,7 +85,8 @@ internal readonly unsafe struct Q4_KKernel : IKQuant<Q4_KKernel>
     public static KBlockScales Scales(byte* x)
     {
         UnpackScalesK4(x + Q4Scales, out ulong sc, out ulong mins);
-        return ScalesK4(ReadHalf(x + Q4D), ReadHalf(x + Q4DMin), sc, mins);
+        (float d, float dmin) = ReadHalves(x + Q4D); // d and dmin are adjacent
+        return ScalesK4(d, dmin, sc, mins);
     }
 
     /// <summary>Spreads eight 32-element (scale, min) pairs over the sixteen 16-element groups.</summary>

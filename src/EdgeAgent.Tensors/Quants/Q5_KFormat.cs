@@ -101,7 +101,8 @@ internal readonly unsafe struct Q5_KKernel : IKQuant<Q5_KKernel>
     public static KBlockScales Scales(byte* x)
     {
         UnpackScalesK4(x + Q5Scales, out ulong sc, out ulong mins);
-        return Q4_KKernel.ScalesK4(ReadHalf(x + Q5D), ReadHalf(x + Q5DMin), sc, mins);
+        (float d, float dmin) = ReadHalves(x + Q5D); // d and dmin are adjacent
+        return Q4_KKernel.ScalesK4(d, dmin, sc, mins);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

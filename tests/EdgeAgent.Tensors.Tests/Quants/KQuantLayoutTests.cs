@@ -29,6 +29,25 @@ public class KQuantLayoutTests
     }
 
     [Fact]
+    public unsafe void PairedHalfConversionEqualsTheScalarOneForEveryBitPatternInEitherLane()
+    {
+        var rng = new Random(5);
+        byte* p = stackalloc byte[4];
+        for (int h = 0; h < 65536; h++)
+        {
+            ushort other = (ushort)rng.Next(65536);
+            foreach (var (first, second) in new[] { ((ushort)h, other), (other, (ushort)h) })
+            {
+                *(ushort*)p = first;
+                *(ushort*)(p + 2) = second;
+                (float a, float b) = KQuantBlocks.ReadHalves(p);
+                Assert.Equal(BitConverter.SingleToInt32Bits(KQuantBlocks.HalfToSingle(first)), BitConverter.SingleToInt32Bits(a));
+                Assert.Equal(BitConverter.SingleToInt32Bits(KQuantBlocks.HalfToSingle(second)), BitConverter.SingleToInt32Bits(b));
+            }
+        }
+    }
+
+    [Fact]
     public void HalfConversionIsExactForEveryBitPattern()
     {
         for (int h = 0; h < 65536; h++)
