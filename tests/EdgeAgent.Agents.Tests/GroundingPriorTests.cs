@@ -161,6 +161,14 @@ public sealed class GroundingPriorTests
         Assert.Equal(0, P(darken, Answer(Call("light.turn_off", "light.kitchen"))));
         var both = new GroundingPrior(home, "turn on the kitchen light and turn off the porch light");
         Assert.Equal(0, P(both, Answer(Call("light.turn_on", "light.kitchen"), Call("light.turn_off", "light.porch"))));
+        // A number after a device's name is that device's: a tool that cannot take it, while a sibling can, costs the
+        // Tool weight (light.turn_off has no brightness, light.turn_on has); a number of another device does not.
+        var dim = new GroundingPrior(home, "kitchen light: 40%");
+        Assert.Equal(0, P(dim, Answer(Call("light.turn_on", "light.kitchen", "brightness", 40))));
+        Assert.Equal(-w.Tool - w.Missed, P(dim, Answer(Call("light.turn_off", "light.kitchen"))), 9);
+        Assert.Equal(-w.Tool, P(dim, "{\"tool_calls\":[{\"name\":\"light.turn_off\",\"arguments\":{\"entity_id\":\"light.kitchen\""), 9);
+        var other = new GroundingPrior(home, "kitchen light off and the thermostat to 21 degrees");
+        Assert.Equal(0, P(other, Answer(Call("light.turn_off", "light.kitchen"), Call("climate.set_temperature", "climate.thermostat", "temperature", 21))));
     }
 
     [Fact]

@@ -40,7 +40,8 @@ public sealed class GroundingPrior : IOutputPrior
     private readonly HashSet<string> _words;
     private readonly List<string> _numbers = [];
     private readonly Dictionary<string, double> _match = new(StringComparer.Ordinal);
-    private readonly List<(string Tool, string[] Entities, double Cost)> _tools = [];
+    private readonly List<(string Tool, string[] Entities, double Cost, bool NumberCost)> _tools = [];
+    private readonly HashSet<string> _numbered = new(StringComparer.Ordinal); // named devices a request number follows
     private readonly HashSet<string> _named = new(StringComparer.Ordinal);
 
     public GroundingPrior(IReadOnlyList<Device> devices, string request, GroundingWeights? weights = null)
@@ -63,9 +64,12 @@ public sealed class GroundingPrior : IOutputPrior
             bool sibling = available.Any(a => a.Tool.Name != tool.Name && Domain(a.Tool.Name) == Domain(tool.Name)
                 && Distinctive(a.Tool.Name, available.Select(b => b.Tool.Name)).Any(w => Matches(w, words)));
             bool cost = sibling && !own.Any(w => Matches(w, words));
-            _tools.Add((tool.Name, entities, cost ? _w.Tool : 0));
+            // A tool that takes no number while a sibling does (light.turn_off beside light.turn_on's brightness).
+            bool numberCost = !TakesNumber(tool) && available.Any(a => Domain(a.Tool.Name) == Domain(tool.Name) && TakesNumber(a.Tool));
+            _tools.Add((tool.Name, entities, cost ? _w.Tool : 0, numberCost));
         }
-        // Numbers as the grammar writes them ("22.5", "45"): the request's own digits.
+        // Numbers as the grammar writes them ("22.5", "45"): the request's own digits (and the word each starts).
+        var numberAt = new List<int>();
         for (int i = 0; i < _request.Length; i++)
         {
             if (char.IsAsciiDigit(_request[i]) && (i == 0 || !char.IsAsciiDigit(_request[i - 1]) && _request[i - 1] != '.'))
@@ -76,12 +80,14 @@ public sealed class GroundingPrior : IOutputPrior
                     j++;
                 }
                 _numbers.Add(_request[i..j]);
+                numberAt.Add(WordIndex(_request, i));
                 i = j;
             }
         }
         // Devices named in full (whole words, longest first, each stretch of the request used once).
         var said = Words(_request).ToArray();
         var used = new bool[said.Length];
+        var mentions = new Dictionary<string, (int Start, int End)>(StringComparer.Ordinal);
         foreach (var d in devices.OrderByDescending(d => d.Name.Length))
         {
             var name = Words(d.Name.ToLowerInvariant()).ToArray();
@@ -90,9 +96,19 @@ public sealed class GroundingPrior : IOutputPrior
                 if (Enumerable.Range(at, name.Length).All(k => !used[k] && said[k] == name[k - at]))
                 {
                     _named.Add(d.EntityId);
+                    mentions[d.EntityId] = (at, at + name.Length);
                     Array.Fill(used, true, at, name.Length);
                     break;
                 }
+            }
+        }
+        // A number after a device's name and before the next named device is that device's ("den downlights: 90%").
+        foreach (var (id, (_, end)) in mentions)
+        {
+            int next = mentions.Values.Select(m => m.Start).Where(a => a >= end).DefaultIfEmpty(said.Length).Min();
+            if (numberAt.Any(n => n >= end && n < next))
+            {
+                _numbered.Add(id);
             }
         }
     }
@@ -223,7 +239,7 @@ public sealed class GroundingPrior : IOutputPrior
     private double CallPotential(PartialCall call, HashSet<string> earlier)
     {
         double best = double.NegativeInfinity;
-        foreach (var (tool, entities, cost) in _tools)
+        foreach (var (tool, entities, cost, numberCost) in _tools)
         {
             if (!(call.NameComplete ? tool == call.Name : tool.StartsWith(call.Name, StringComparison.Ordinal)))
             {
@@ -240,7 +256,8 @@ public sealed class GroundingPrior : IOutputPrior
                 {
                     continue;
                 }
-                best = Math.Max(best, _w.Entity * (_match[e] - 1) - (earlier.Contains(e) ? _w.Repeat : 0) - cost);
+                double numbered = numberCost && _numbered.Contains(e) ? _w.Tool : 0;
+                best = Math.Max(best, _w.Entity * (_match[e] - 1) - (earlier.Contains(e) ? _w.Repeat : 0) - cost - numbered);
             }
         }
         double total = double.IsNegativeInfinity(best) ? 0 : best;
@@ -286,6 +303,11 @@ public sealed class GroundingPrior : IOutputPrior
     }
 
     private static string Domain(string tool) => tool[..tool.IndexOf('.')];
+
+    private static bool TakesNumber(ToolDefinition tool) => tool.Extra.Any(p => p.Type is "integer" or "number");
+
+    /// <summary>The index of the word of <paramref name="text"/> that starts at character <paramref name="at"/>.</summary>
+    private static int WordIndex(string text, int at) => Words(text[..at]).Count();
 
     /// <summary>The words of a tool's action ("turn_on" → turn, on) that no other tool of its domain has.</summary>
     private static string[] Distinctive(string tool, IEnumerable<string> all)
