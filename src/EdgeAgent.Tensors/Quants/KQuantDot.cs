@@ -93,7 +93,7 @@ internal static unsafe class KQuantDot
     /// <paramref name="groups"/>' lanes (Σ_g scale_g · bsum_g for an offset format, Σ_g min_g · bsum_g for one with
     /// mins): <c>(isum − offset·groups)·(y.d·d)</c>, or <c>isum·(y.d·d) − groups·(y.d·dmin)</c>, each a fused
     /// multiply-add. Both sums are formed in one tree and converted without leaving the vector registers (a round trip
-    /// through a general register lengthened each block's chain enough to cost a quarter of the decode speed). The
+    /// through a general register lengthened each block's chain: about a quarter of the decode speed, measured under load). The
     /// tiles do exactly this per output in vector lanes, so they are bit-identical to it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
