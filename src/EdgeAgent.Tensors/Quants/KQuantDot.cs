@@ -28,6 +28,7 @@ internal enum KIsa
 /// </remarks>
 internal static unsafe class KQuantDot
 {
+
     /// <summary>The widest tier this machine runs well.</summary>
     public static KIsa Best { get; } =
         Avx512BW.IsSupported && Vector512.IsHardwareAccelerated ? KIsa.Avx512
@@ -70,6 +71,12 @@ internal static unsafe class KQuantDot
             (short)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
             2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
         Vector128<float> sum = Vector128<float>.Zero; // lane 0
+        // Each block's finish is done after the next block's products (software pipelining, same order of the float
+        // operations): in program order the next block's weight loads come before the finish that waits on this
+        // block's, so more loads are in flight when the rows stream from memory.
+        KBlockScales last = default;
+        Vector256<int> lastSums = default, lastGroups = default;
+        float lastYd = 0;
         for (int i = 0; i < nb; i++, x += T.BlockBytes, y += Q8Bytes)
         {
             KBlockScales s = T.Scales(x);
@@ -81,8 +88,18 @@ internal static unsafe class KQuantDot
             acc = Step512<T>(x, q8, scales, spread, 1, acc);
             acc = Step512<T>(x, q8, scales, spread, 2, acc);
             acc = Step512<T>(x, q8, scales, spread, 3, acc);
-            Vector256<int> groups = GroupTerms(Avx2.ConvertToVector256Int16(T.Offset != 0 ? s.Scales : s.Mins), y);
-            sum = Finish512<T>(in s, acc.GetLower() + acc.GetUpper(), groups, Unsafe.ReadUnaligned<float>(y + Q8D), sum);
+            if (i > 0)
+            {
+                sum = Finish512<T>(in last, lastSums, lastGroups, lastYd, sum);
+            }
+            last = s;
+            lastSums = acc.GetLower() + acc.GetUpper();
+            lastGroups = GroupTerms(Avx2.ConvertToVector256Int16(T.Offset != 0 ? s.Scales : s.Mins), y);
+            lastYd = Unsafe.ReadUnaligned<float>(y + Q8D);
+        }
+        if (nb > 0)
+        {
+            sum = Finish512<T>(in last, lastSums, lastGroups, lastYd, sum);
         }
         return sum.ToScalar();
     }
