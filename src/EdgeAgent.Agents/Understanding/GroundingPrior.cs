@@ -13,7 +13,8 @@ namespace EdgeAgent.Agents.Understanding;
 /// <param name="Number">A number argument that is none of the numbers in the request (only when it has some).</param>
 /// <param name="Message">A notify message that is not a piece of the request's text.</param>
 /// <param name="Tool">A tool whose own action word ("off" of <c>light.turn_off</c>) is not in the request while that of
-/// another tool of its domain ("on") is.</param>
+/// another tool of its domain ("on") is; likewise a tool that takes no number while a sibling does, on a device the
+/// request gives a number ("den downlights: 90%" for <c>light.turn_off</c>).</param>
 /// <param name="Missed">Per device named in full in the request that no call acts on, charged when the list of
 /// calls closes.</param>
 public sealed record GroundingWeights(double Entity = 16, double Repeat = 4, double Number = 8, double Message = 30, double Missed = 4, double Tool = 8)
@@ -30,7 +31,8 @@ public sealed record GroundingWeights(double Entity = 16, double Repeat = 4, dou
 /// completion of it can reach (a partial tool name counts its best device, a partial entity id its best match), so the
 /// potential only falls as the answer grows, as <see cref="IOutputPrior"/> requires. It is lexical, not a second
 /// model: words are compared lower-case, with plurals ("lights" names "light"). The model still chooses, from its own
-/// most probable tokens; the prior only re-ranks them (docs/agents.md → Grounding).
+/// most probable tokens and, while a message is written, the tokens that copy the rest of the request
+/// (<see cref="Continuations"/>); the prior only re-ranks them (docs/agents.md → Grounding).
 /// </summary>
 public sealed class GroundingPrior : IOutputPrior
 {
