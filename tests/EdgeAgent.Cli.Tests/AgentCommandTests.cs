@@ -106,6 +106,7 @@ public sealed class AgentCommandTests
         UserError(CliProcess.Run("agent", "ask", "--home", "/nonexistent/HOME.json", "hi"), "home file not found");
         UserError(CliProcess.Run("agent", "ask", "--rules", "--beams", "2", "hi"), "--beams applies to a language model");
         UserError(CliProcess.Run("agent", "ask", "--rules", "--no-grounding", "hi"), "--no-grounding applies to a language model");
+        UserError(CliProcess.Run("agent", "ask", "--rules", "--no-split", "hi"), "--no-split applies to a language model");
         foreach (var (args, message) in new[]
         {
             (new[] { "agent", "ask", "--beams", "0", "hi" }, "--beams must be at least 1"),

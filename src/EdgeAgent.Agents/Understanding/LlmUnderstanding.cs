@@ -25,13 +25,14 @@ public sealed class LlmUnderstanding : IUnderstanding, IDisposable
     private JsonRecognizer? _grammar;
     private readonly BeamSearch? _beam;
 
-    public LlmUnderstanding(InferenceSession session, string name, int maxTokens = 1024, int beamWidth = 1, GroundingWeights? grounding = null)
+    public LlmUnderstanding(InferenceSession session, string name, int maxTokens = 1024, int beamWidth = 1, GroundingWeights? grounding = null, bool splitClauses = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(beamWidth, 1);
         _session = session;
         Name = name;
         MaxTokens = maxTokens;
         Grounding = grounding;
+        SplitClauses = splitClauses;
         _beam = beamWidth > 1 || grounding is not null ? new BeamSearch(session, beamWidth) : null;
     }
 
@@ -41,6 +42,11 @@ public sealed class LlmUnderstanding : IUnderstanding, IDisposable
     /// <summary>The weights of the <see cref="GroundingPrior"/> added to the model's scores, or null for the model's
     /// scores alone.</summary>
     public GroundingWeights? Grounding { get; }
+
+    /// <summary>Whether each clause of a compound request is understood on its own (<see cref="ClauseSplitter"/>),
+    /// the calls joined in order (at most <see cref="ToolCatalog.MaxCalls"/>) and the replies joined. Every clause is
+    /// decoded under the same grammar, so the joined answer is as valid as each of its parts.</summary>
+    public bool SplitClauses { get; }
 
     public string Name { get; }
 
@@ -59,12 +65,12 @@ public sealed class LlmUnderstanding : IUnderstanding, IDisposable
     /// <summary>Prompt tokens actually evaluated in the last request (the rest came from the cache).</summary>
     public int LastEvaluatedPromptTokens { get; private set; }
 
-    public static LlmUnderstanding Open(string path, int threads, int? context = null, string? name = null, int beamWidth = 1, GroundingWeights? grounding = null)
+    public static LlmUnderstanding Open(string path, int threads, int? context = null, string? name = null, int beamWidth = 1, GroundingWeights? grounding = null, bool splitClauses = false)
     {
         var session = InferenceSession.Open(path, threads, context);
         try
         {
-            return new LlmUnderstanding(session, name ?? "llm:" + Path.GetFileName(path), beamWidth: beamWidth, grounding: grounding);
+            return new LlmUnderstanding(session, name ?? "llm:" + Path.GetFileName(path), beamWidth: beamWidth, grounding: grounding, splitClauses: splitClauses);
         }
         catch
         {
@@ -93,6 +99,34 @@ public sealed class LlmUnderstanding : IUnderstanding, IDisposable
     }
 
     public Proposal Propose(UnderstandingInput input, CancellationToken cancellation = default)
+    {
+        if (SplitClauses && ClauseSplitter.Split(input.Request, input.Devices) is { Count: > 1 } clauses)
+        {
+            var parts = new List<Proposal>();
+            var maskTime = TimeSpan.Zero;
+            int masks = 0, evaluated = 0;
+            foreach (var clause in clauses)
+            {
+                parts.Add(ProposeOne(input with { Request = clause }, cancellation));
+                maskTime += LastMaskTime;
+                masks += LastMaskCount;
+                evaluated += LastEvaluatedPromptTokens;
+            }
+            (LastMaskTime, LastMaskCount, LastEvaluatedPromptTokens) = (maskTime, masks, evaluated);
+            var calls = parts.SelectMany(p => p.Calls).Take(ToolCatalog.MaxCalls).ToList();
+            string reply = string.Join(' ', parts.Select(p => p.Reply).Where(r => r.Length > 0).Distinct());
+            if (reply.Length > ToolCatalog.MaxReplyLength)
+            {
+                reply = parts.Select(p => p.Reply).FirstOrDefault(r => r.Length > 0) ?? "";
+            }
+            bool valid = parts.All(p => p.SchemaValid);
+            return new Proposal(calls, reply, valid ? PromptBuilder.Answer(calls, reply) : string.Join('\n', parts.Select(p => p.RawOutput)),
+                valid, parts.Sum(p => p.GeneratedTokens));
+        }
+        return ProposeOne(input, cancellation);
+    }
+
+    private Proposal ProposeOne(UnderstandingInput input, CancellationToken cancellation)
     {
         var tokenizer = _session.Model.Tokenizer;
         var prompt = PromptTokens(input);

@@ -45,6 +45,11 @@ internal static class AgentCommands
         Description = "Rank the model's answers by its own probabilities alone, without the grounding prior (device names, numbers and messages taken from the request; docs/agents.md → Grounding).",
     };
 
+    internal static Option<bool> NoSplitOption() => new("--no-split")
+    {
+        Description = "Decode a compound request (\"close the gate; lamp: off and then heat to 21\") as one, instead of clause by clause (docs/agents.md → Clauses).",
+    };
+
     internal static Option<bool> RulesOption() => new("--rules")
     {
         Description = "Use the rule-based fallback (not a language model) instead of a model.",
@@ -62,7 +67,7 @@ internal static class AgentCommands
         }
     }
 
-    internal static IUnderstanding OpenUnderstanding(string? model, bool rules, int threads, int? beams = null, bool noGrounding = false)
+    internal static IUnderstanding OpenUnderstanding(string? model, bool rules, int threads, int? beams = null, bool noGrounding = false, bool noSplit = false)
     {
         if (rules)
         {
@@ -78,6 +83,10 @@ internal static class AgentCommands
             {
                 throw new UserErrorException("--no-grounding applies to a language model, not to --rules");
             }
+            if (noSplit)
+            {
+                throw new UserErrorException("--no-split applies to a language model, not to --rules");
+            }
             Console.Error.WriteLine($"[understanding: {RuleBasedUnderstanding.Label}]");
             return new RuleBasedUnderstanding();
         }
@@ -86,11 +95,11 @@ internal static class AgentCommands
         {
             model = DefaultModel.Find()
                 ?? throw new UserErrorException($"the default model models/{DefaultModel.FileName} was not found (rebuild it with scripts/train-agent-model.sh); give --model PATH or --rules");
-            var llm = LlmUnderstanding.Open(model, threads, DefaultModel.Context, $"llm:{DefaultModel.FileName} (default model)", beams ?? DefaultModel.BeamWidth, weights);
+            var llm = LlmUnderstanding.Open(model, threads, DefaultModel.Context, $"llm:{DefaultModel.FileName} (default model)", beams ?? DefaultModel.BeamWidth, weights, !noSplit);
             Console.Error.WriteLine($"[understanding: {llm.Name}]");
             return llm;
         }
-        return LlmUnderstanding.Open(model, threads, beamWidth: beams ?? 1, grounding: weights);
+        return LlmUnderstanding.Open(model, threads, beamWidth: beams ?? 1, grounding: weights, splitClauses: !noSplit);
     }
 
     private static Command Devices()
@@ -144,11 +153,12 @@ internal static class AgentCommands
         var threads = CommonOptions.Threads();
         var beams = BeamsOption();
         var noGrounding = NoGroundingOption();
+        var noSplit = NoSplitOption();
         var json = CommonOptions.Json();
         var command = new Argument<string>("COMMAND") { Description = "What to do, in words." };
         var cmd = new Command("ask", "Ask the agent to do something; prints the tool calls, what the policy blocked and the reply.")
         {
-            home, model, rules, dryRun, confirm, memoryPath, threads, beams, noGrounding, json, command,
+            home, model, rules, dryRun, confirm, memoryPath, threads, beams, noGrounding, noSplit, json, command,
         };
         cmd.SetAction(r => CliRunner.Run(() =>
         {
@@ -159,7 +169,7 @@ internal static class AgentCommands
             }
             var devices = LoadHome(r.GetValue(home));
             var registry = new DeviceRegistry(devices);
-            var understanding = OpenUnderstanding(r.GetValue(model), r.GetValue(rules), r.GetValue(threads), r.GetValue(beams), r.GetValue(noGrounding));
+            var understanding = OpenUnderstanding(r.GetValue(model), r.GetValue(rules), r.GetValue(threads), r.GetValue(beams), r.GetValue(noGrounding), r.GetValue(noSplit));
             try
             {
                 using var memory = new AgentMemory(r.GetValue(memoryPath) ?? ":memory:");
@@ -280,11 +290,12 @@ internal static class AgentCommands
         var threads = CommonOptions.Threads();
         var beams = BeamsOption();
         var noGrounding = NoGroundingOption();
+        var noSplit = NoSplitOption();
         var misses = new Option<int>("--misses") { Description = "How many misses (and invalid answers) to list on stderr, the first ones in the set.", DefaultValueFactory = _ => 20 };
         var json = CommonOptions.Json();
         var cmd = new Command("eval", "Score tool-call understanding: exact calls per tool and request type, schema validity, entities outside the home, latency.")
         {
-            model, rules, set, count, seed, threads, beams, noGrounding, misses, json,
+            model, rules, set, count, seed, threads, beams, noGrounding, noSplit, misses, json,
         };
         cmd.SetAction(r => CliRunner.Run(() =>
         {
@@ -318,7 +329,7 @@ internal static class AgentCommands
             {
                 throw new UserErrorException($"--misses must be 0 or more (got {r.GetValue(misses)})");
             }
-            var understanding = OpenUnderstanding(r.GetValue(model), r.GetValue(rules), r.GetValue(threads), r.GetValue(beams), r.GetValue(noGrounding));
+            var understanding = OpenUnderstanding(r.GetValue(model), r.GetValue(rules), r.GetValue(threads), r.GetValue(beams), r.GetValue(noGrounding), r.GetValue(noSplit));
             try
             {
                 var report = ToolCallEvaluator.Evaluate(understanding, examples, maxFailures: r.GetValue(misses));

@@ -20,10 +20,11 @@ internal static class DemoCommand
         var threads = CommonOptions.Threads();
         var beams = AgentCommands.BeamsOption();
         var noGrounding = AgentCommands.NoGroundingOption();
+        var noSplit = AgentCommands.NoSplitOption();
         var json = CommonOptions.Json();
         var cmd = new Command("demo", "Run the home-agent demo: MQTT broker, simulated home, a scripted day with an injection attempt and a confirmed unlock.")
         {
-            minutes, model, rules, memory, threads, beams, noGrounding, json,
+            minutes, model, rules, memory, threads, beams, noGrounding, noSplit, json,
         };
         cmd.SetAction(r => CliRunner.Run(() =>
         {
@@ -32,7 +33,7 @@ internal static class DemoCommand
                 throw new UserErrorException("--minutes must be between 0 and 1440");
             }
             bool asJson = r.GetValue(json);
-            var understanding = AgentCommands.OpenUnderstanding(r.GetValue(model), r.GetValue(rules), r.GetValue(threads), r.GetValue(beams), r.GetValue(noGrounding));
+            var understanding = AgentCommands.OpenUnderstanding(r.GetValue(model), r.GetValue(rules), r.GetValue(threads), r.GetValue(beams), r.GetValue(noGrounding), r.GetValue(noSplit));
             try
             {
                 var log = new MemoryLog(line => Console.Error.WriteLine(line));
