@@ -64,10 +64,35 @@ public sealed class ClauseSplitterTests
         var p = split.Propose(new UnderstandingInput(Home, [], request));
         var parts = Split(request).Select(c => whole.Propose(new UnderstandingInput(Home, [], c))).ToList();
         // The same calls as each clause on its own, in order, and one answer of the grammar.
-        Assert.Equal(parts.SelectMany(q => q.Calls).Take(ToolCatalog.MaxCalls).Select(c => c.ToString()), p.Calls.Select(c => c.ToString()));
+        Assert.Equal(LlmUnderstanding.Distinct(parts.SelectMany(q => q.Calls)).Take(ToolCatalog.MaxCalls).Select(c => c.ToString()), p.Calls.Select(c => c.ToString()));
         Assert.True(p.SchemaValid);
         var grammar = new JsonRecognizer(ToolCatalog.AnswerGrammar(Home), ToolCatalog.AnswerGrammarOptions);
         Assert.True(grammar.Accepts(Encoding.UTF8.GetBytes(p.RawOutput!)), p.RawOutput);
         Assert.Equal(parts.Sum(q => q.GeneratedTokens), p.GeneratedTokens);
+    }
+}
+
+/// <summary><see cref="LlmUnderstanding.Distinct"/>: a call the same as an earlier one is dropped, order kept.</summary>
+public sealed class DistinctCallsTests
+{
+    [Fact]
+    public void Repeated_calls_are_one_call()
+    {
+        static ToolCall C(string name, string entity, double? level = null)
+        {
+            var args = new System.Text.Json.Nodes.JsonObject { ["entity_id"] = entity };
+            if (level is { } l)
+            {
+                args["brightness"] = l;
+            }
+            return new ToolCall(name, args);
+        }
+        var calls = new[]
+        {
+            C("light.turn_on", "light.a", 40), C("light.turn_off", "light.b"), C("light.turn_on", "light.a", 40.0),
+            C("light.turn_on", "light.a", 50), C("light.turn_off", "light.b"),
+        };
+        Assert.Equal(["light.turn_on light.a 40", "light.turn_off light.b ", "light.turn_on light.a 50"],
+            LlmUnderstanding.Distinct(calls).Select(c => $"{c.Name} {c.EntityId} {c.Arguments["brightness"]}"));
     }
 }

@@ -113,7 +113,7 @@ public sealed class LlmUnderstanding : IUnderstanding, IDisposable
                 evaluated += LastEvaluatedPromptTokens;
             }
             (LastMaskTime, LastMaskCount, LastEvaluatedPromptTokens) = (maskTime, masks, evaluated);
-            var calls = parts.SelectMany(p => p.Calls).Take(ToolCatalog.MaxCalls).ToList();
+            var calls = Distinct(parts.SelectMany(p => p.Calls)).Take(ToolCatalog.MaxCalls).ToList();
             string reply = string.Join(' ', parts.Select(p => p.Reply).Where(r => r.Length > 0).Distinct());
             if (reply.Length > ToolCatalog.MaxReplyLength)
             {
@@ -219,13 +219,28 @@ public sealed class LlmUnderstanding : IUnderstanding, IDisposable
         try
         {
             var root = JsonNode.Parse(text) as JsonObject;
-            var calls = (root?["tool_calls"] as JsonArray ?? []).Select(ToolCall.FromJson).OfType<ToolCall>().ToList();
+            var calls = Distinct((root?["tool_calls"] as JsonArray ?? []).Select(ToolCall.FromJson).OfType<ToolCall>()).ToList();
             string reply = root?["reply"]?.GetValue<string>() ?? "";
             return new Proposal(calls, reply, text, SchemaValid: root is not null, tokens);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
         {
             return new Proposal([], "Sorry, I could not work out what to do.", text, SchemaValid: false, tokens);
+        }
+    }
+
+    /// <summary>The calls without repeats: a call the same as an earlier one (tool and arguments) is that call again,
+    /// not a second action.</summary>
+    public static IEnumerable<ToolCall> Distinct(IEnumerable<ToolCall> calls)
+    {
+        var seen = new List<ToolCall>();
+        foreach (var c in calls)
+        {
+            if (!seen.Any(c.SameAs))
+            {
+                seen.Add(c);
+                yield return c;
+            }
         }
     }
 
