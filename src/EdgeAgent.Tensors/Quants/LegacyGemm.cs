@@ -39,15 +39,23 @@ internal static unsafe class LegacyGemm
 
     /// <summary>
     /// Prepared bytes of one activation row of <paramref name="cols"/> values: the pairs (<see cref="PairBytes"/> each),
-    /// then the pairs' two activation scales as floats (8 bytes a pair, see <see cref="DecodeScales"/>).
+    /// then the pairs' two activation scales as floats (8 bytes a pair, see <see cref="DecodeScales"/>), then Q4_0's
+    /// block offset sums (4 bytes a pair, see <see cref="BlockOffsets"/>).
     /// </summary>
-    public static int PreparedBytes(int cols) => (cols / 64 * PairBytes) + (((cols / 64 * 8) + 63) & ~63);
+    public static int PreparedBytes(int cols) => (cols / 64 * PairBytes) + (((cols / 64 * 8) + 63) & ~63) + (((cols / 64 * 4) + 63) & ~63);
 
     /// <summary>
     /// Where a prepared row's scales start: per pair <c>d(y0), d(y1)</c> as floats, read by every tile. (Q4_0's decode
     /// tile reads only the pairs' first operands besides, forming the offset term in a register.)
     /// </summary>
     public static byte* DecodeScales(byte* prepared, int pairs) => prepared + ((long)pairs * PairBytes);
+
+    /// <summary>
+    /// Where a prepared row's block offset sums start (Q4_0 only): per pair two int16, <c>8·Σ y</c> over block 0 and
+    /// over block 1 — the sum of the block's offset words, which <see cref="Q4_0BlockSums"/>' 4 × 4 tile subtracts once
+    /// from its tree's block sums instead of from each of its sixteen products.
+    /// </summary>
+    public static byte* BlockOffsets(byte* prepared, int pairs) => DecodeScales(prepared, pairs) + ((((long)pairs * 8) + 63) & ~63);
 
     /// <summary>Prepares one Q8_0 activation row (<paramref name="nb"/> blocks, even) for weights of <paramref name="type"/>.</summary>
     public static void Prepare(GgmlType type, byte* q8, int nb, byte* prepared)
@@ -78,16 +86,23 @@ internal static unsafe class LegacyGemm
         }
     }
 
+    /// <summary>Σ of a Q8_0 block's 32 values (|Σ| ≤ 4,064, so 8·Σ fits an int16).</summary>
+    private static int BlockSum(sbyte* q) =>
+        Vector256.Sum(Avx2.ConvertToVector256Int16(Vector128.Load(q)) + Avx2.ConvertToVector256Int16(Vector128.Load(q + 16)));
+
     private static void Prepare<T>(byte* q8, int nb, byte* prepared)
         where T : struct, ILegacyGemmFormat
     {
         float* scales = (float*)DecodeScales(prepared, nb / 2);
+        short* offsets = (short*)BlockOffsets(prepared, nb / 2);
         for (int ib = 0; ib + 2 <= nb; ib += 2)
         {
             byte* y0 = q8 + (ib * BlockQ8_0.Bytes);
             T.Prepare(y0, prepared + (ib / 2 * PairBytes));
             scales[ib] = Fp16Conversions.ToFloat(Unsafe.ReadUnaligned<ushort>(y0));
             scales[ib + 1] = Fp16Conversions.ToFloat(Unsafe.ReadUnaligned<ushort>(y0 + BlockQ8_0.Bytes));
+            offsets[ib] = (short)(8 * BlockSum((sbyte*)(y0 + 2)));
+            offsets[ib + 1] = (short)(8 * BlockSum((sbyte*)(y0 + BlockQ8_0.Bytes + 2)));
         }
     }
 

@@ -24,6 +24,14 @@ internal static unsafe class Q4_0BlockSums
     private static Vector512<short> M(Vector512<byte> a, byte* prepared) =>
         Avx512BW.MultiplyAddAdjacent(a, Vector512.Load((sbyte*)prepared)) - Vector512.Load((short*)(prepared + 64));
 
+    /// <summary>One pair's <c>vpmaddubsw</c> of weight nibbles (0-15) and activation bytes without the offset term:
+    /// u·y summed over element pairs, which a tree sums in wrapping 16-bit arithmetic (a block's Σ u·y may exceed
+    /// int16; the tile subtracts the block's offset sum 8·Σ y after the tree, and the true Σ (u − 8)·y fits, so the
+    /// wrapped difference is exact).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> P(Vector512<byte> a, byte* prepared) =>
+        Avx512BW.MultiplyAddAdjacent(a, Vector512.Load((sbyte*)prepared));
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<short> M(Vector512<byte> a, Vector512<sbyte> q, Vector512<short> offset) =>
         Avx512BW.MultiplyAddAdjacent(a, q) - offset;
@@ -50,11 +58,19 @@ internal static unsafe class Q4_0BlockSums
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> ToFloat(Vector256<short> s) => Vector512.ConvertToSingle(Avx512BW.ConvertToVector512Int32(s));
 
-    /// <summary>4 weight rows × 4 activation rows.</summary>
+    /// <summary>4 weight rows × 4 activation rows. The sixteen products enter the tree without their offset terms;
+    /// the block offset sums of the four activations (<see cref="LegacyGemm.BlockOffsets"/>), laid out as the tree's
+    /// block sums, are subtracted once.</summary>
     internal static void Tile4x4<TRows>(byte* src, nint rowBytes, byte* sc, int pairs, byte* p, nint prepStride, float* y, int yStride)
         where TRows : struct, IQ4_0Rows
     {
         byte* q0 = p, q1 = p + prepStride, q2 = q1 + prepStride, q3 = q2 + prepStride;
+        int* o0 = (int*)LegacyGemm.BlockOffsets(q0, pairs), o1 = (int*)LegacyGemm.BlockOffsets(q1, pairs);
+        int* o2 = (int*)LegacyGemm.BlockOffsets(q2, pairs), o3 = (int*)LegacyGemm.BlockOffsets(q3, pairs);
+        // Words of the offsets vector: [act 0 block 0, act 0 block 1, act 1 block 0, …]; word j of each 128-bit lane
+        // of the block sums is row·4 + activation, lanes: block 0, block 1, block 0, block 1.
+        var spread = Vector512.Create(
+            (short)0, 2, 4, 6, 0, 2, 4, 6, 1, 3, 5, 7, 1, 3, 5, 7, 0, 2, 4, 6, 0, 2, 4, 6, 1, 3, 5, 7, 1, 3, 5, 7);
         Vector512<float> e0 = default, e1 = default;
         for (int i = 0; i < pairs; i++)
         {
@@ -62,9 +78,10 @@ internal static unsafe class Q4_0BlockSums
             byte* p0 = q0 + off, p1 = q1 + off, p2 = q2 + off, p3 = q3 + off;
             TRows.Load(src, rowBytes, i, out var a0, out var a1, out var a2, out var a3);
             // Word j of a lane: rows 0-1 (ra) or 2-3 (rb), j = 4·(row) + activation.
-            var ra = H64(H32(H16(M(a0, p0), M(a0, p1)), H16(M(a0, p2), M(a0, p3))), H32(H16(M(a1, p0), M(a1, p1)), H16(M(a1, p2), M(a1, p3))));
-            var rb = H64(H32(H16(M(a2, p0), M(a2, p1)), H16(M(a2, p2), M(a2, p3))), H32(H16(M(a3, p0), M(a3, p1)), H16(M(a3, p2), M(a3, p3))));
-            var s = Blocks(ra, rb);
+            var ra = H64(H32(H16(P(a0, p0), P(a0, p1)), H16(P(a0, p2), P(a0, p3))), H32(H16(P(a1, p0), P(a1, p1)), H16(P(a1, p2), P(a1, p3))));
+            var rb = H64(H32(H16(P(a2, p0), P(a2, p1)), H16(P(a2, p2), P(a2, p3))), H32(H16(P(a3, p0), P(a3, p1)), H16(P(a3, p2), P(a3, p3))));
+            var offsets = Vector128.Create(o0[i], o1[i], o2[i], o3[i]).AsInt16().ToVector256Unsafe().ToVector512Unsafe();
+            var s = Blocks(ra, rb) - Avx512BW.PermuteVar32x16(offsets, spread);
             Vector512<float> dw = TRows.Scales(src, rowBytes, sc, i);
             var g = Vector256.Create(BlockSumGemm.ActScales(q0, pairs, i), BlockSumGemm.ActScales(q1, pairs, i), BlockSumGemm.ActScales(q2, pairs, i), BlockSumGemm.ActScales(q3, pairs, i)).AsSingle().ToVector512Unsafe();
             var dx = Avx512F.PermuteVar16x32(g, Vector512.Create(0, 2, 4, 6, 0, 2, 4, 6, 1, 3, 5, 7, 1, 3, 5, 7));

@@ -33,6 +33,53 @@ public unsafe class MatMulTests
         { GgmlType.Q3_K, 2, 256, 9 },
     };
 
+    /// <summary>Q4_0's 4 × 4 tile sums a block's <c>Σ u·y</c> (nibbles 0-15) in wrapping 16-bit arithmetic before
+    /// subtracting <c>8·Σ y</c>: with every nibble 15 and every activation ±127 the sum (±60,960) wraps, the result
+    /// (±28,448 per block) must not.</summary>
+    [Fact]
+    public void Q4_0_tiles_are_exact_where_the_block_sums_wrap()
+    {
+        const int rows = 8, cols = 256, batch = 8;
+        var traits = QuantRegistry.Get(GgmlType.Q4_0);
+        var dotType = QuantRegistry.Get(traits.VecDotType);
+        int rowBytes = cols / 32 * BlockQ4_0.Bytes;
+        var weights = new byte[rows * rowBytes];
+        for (int blk = 0; blk < rows * cols / 32; blk++)
+        {
+            int at = blk * BlockQ4_0.Bytes;
+            weights[at] = 0x00;
+            weights[at + 1] = 0x3C; // d = 1.0
+            weights.AsSpan(at + 2, 16).Fill((blk & 3) == 3 ? (byte)0x00 : (byte)0xFF); // nibbles 15 (some blocks 0)
+        }
+        var x = new float[batch * cols];
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = (i / cols % 2 == 0) ? 1f : -1f; // Q8_0 codes ±127
+        }
+        int qStride = cols / dotType.BlockSize * dotType.TypeSize;
+        var q = new byte[batch * qStride];
+        for (int b = 0; b < batch; b++)
+        {
+            dotType.Quantize(x.AsSpan(b * cols, cols), q.AsSpan(b * qStride, qStride));
+        }
+        using var pool = new ComputePool(2);
+        var matmul = new MatMul(pool);
+        fixed (byte* pw = weights)
+        {
+            var w = new WeightMatrix(pw, GgmlType.Q4_0, rows, cols);
+            var y = new float[batch * rows];
+            matmul.Forward(w, x, y, batch, rows);
+            for (int b = 0; b < batch; b++)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    float expected = traits.VecDot!(w.Row(r), q.AsSpan(b * qStride, qStride), cols);
+                    Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(y[(b * rows) + r]));
+                }
+            }
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Shapes))]
     public void OutputsEqualRowDots(GgmlType type, int rows, int cols, int batch)
