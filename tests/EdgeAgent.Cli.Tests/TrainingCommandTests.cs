@@ -52,6 +52,29 @@ public sealed class TrainingCommandTests : IDisposable
         Assert.Equal(Math.Exp(validLoss), pdoc.RootElement.GetProperty("perplexity").GetDouble(), 2);
     }
 
+    [Fact]
+    public void A_checkpoint_already_at_its_last_step_writes_its_model_and_valid_json()
+    {
+        var (train, _) = Corpus();
+        var ckpt = Path.Combine(_dir, "run.ckpt");
+        string[] Args(string output) =>
+        [
+            "train", "--corpus", train, "--vocab-size", "300", "--dim", "32", "--layers", "1", "--heads", "4", "--ffn", "32",
+            "--ctx", "32", "--steps", "3", "--batch", "2", "--threads", "2", "--checkpoint", ckpt, "-o", output, "--json",
+        ];
+        var first = CliProcess.Run(Args(Path.Combine(_dir, "a.gguf")));
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        // Run again: the checkpoint is at step 3 of 3, so nothing is trained (no train loss, no speed), and the model
+        // is written; the JSON stays valid (it used to fail on a NaN loss).
+        var again = CliProcess.Run(Args(Path.Combine(_dir, "b.gguf")));
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        Assert.Contains("nothing to train", again.Stderr);
+        using var doc = JsonDocument.Parse(again.Stdout);
+        Assert.Equal(3, doc.RootElement.GetProperty("steps").GetInt32());
+        Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("train_loss").ValueKind);
+        Assert.Equal(new FileInfo(Path.Combine(_dir, "a.gguf")).Length, new FileInfo(Path.Combine(_dir, "b.gguf")).Length);
+    }
+
     [Theory]
     [InlineData("empty-corpus", "tokenizer-train", "--corpus", "EMPTY", "--vocab-size", "300", "-o", "OUT")]
     [InlineData("tiny-vocab", "tokenizer-train", "--corpus", "TRAIN", "--vocab-size", "100", "-o", "OUT")]

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using System.Diagnostics;
 using EdgeAgent.Inference.Tokenizers;
@@ -203,14 +204,12 @@ internal static class TrainCommand
             var progress = new ProgressBar("train");
             var clock = new Stopwatch();
             long tokens = 0;
-            float lastLoss = float.NaN;
             while (trainer.Step < nSteps)
             {
                 clock.Start();
                 var step = trainer.TrainStep(train);
                 clock.Stop();
                 tokens += trainer.TokensPerStep;
-                lastLoss = step.Loss;
                 if (!float.IsFinite(step.Loss))
                 {
                     throw new UserErrorException($"the loss diverged at step {step.Step} (lower --lr)");
@@ -232,7 +231,12 @@ internal static class TrainCommand
             double? validLoss = held is null ? null : validCurve.Count > 0 && validCurve[^1].Step == nSteps ? validCurve[^1].Loss : trainer.Evaluate(held);
             // The train loss reported is the mean of the last 5% of steps (one batch is noisy).
             int tail = Math.Max(1, trainCurve.Count / 20);
-            double trainLoss = trainCurve.Count == 0 ? lastLoss : trainCurve.Skip(trainCurve.Count - tail).Average(p => p.Loss);
+            // No step run (a checkpoint already at --steps): no train loss to report.
+            double? trainLoss = trainCurve.Count == 0 ? null : trainCurve.Skip(trainCurve.Count - tail).Average(p => p.Loss);
+            if (trainCurve.Count == 0)
+            {
+                Console.Error.WriteLine($"nothing to train: the checkpoint is already at step {trainer.Step} of {nSteps}; writing its model");
+            }
             ModelFile.Write(r.GetValue(output)!, trainer.Model.Layout, trainer.Model.Parameters, vocab);
             if (held is not null)
             {
@@ -249,7 +253,7 @@ internal static class TrainCommand
             }
             else
             {
-                Console.Out.WriteLine($"wrote {r.GetValue(output)}: {trainer.Step} steps, train loss {trainLoss:F4}, {tokensPerS:F0} tokens/s");
+                Console.Out.WriteLine($"wrote {r.GetValue(output)}: {trainer.Step} steps, train loss {(trainLoss is { } tl ? tl.ToString("F4", CultureInfo.InvariantCulture) : "-")}, {tokensPerS:F0} tokens/s");
             }
             return 0;
         }));
