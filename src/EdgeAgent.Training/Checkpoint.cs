@@ -5,20 +5,24 @@ using EdgeAgent.Training.Model;
 namespace EdgeAgent.Training;
 
 /// <summary>
-/// Training checkpoint: magic, model shape, step, sampler state, then parameters and both AdamW moments as raw
-/// float32. Written through a temporary file so an interrupted save never leaves a torn checkpoint.
+/// Training checkpoint: magic, the run's key (what the caller says identifies the run: corpus, steps, rates), model
+/// shape, step, sampler state, then parameters and both AdamW moments as raw float32. Written through a temporary
+/// file so an interrupted save never leaves a torn checkpoint. A checkpoint of another run (another key) is refused,
+/// so a stale file is never resumed by mistake; version-1 files (no key) are still read.
 /// </summary>
 internal static class Checkpoint
 {
-    private const string Magic = "EATRAIN1";
+    private const string Magic = "EATRAIN2";
+    private const string MagicV1 = "EATRAIN1";
 
-    public static void Save(string path, Trainer trainer, Rng rng)
+    public static void Save(string path, Trainer trainer, Rng rng, string runKey)
     {
         var tmp = path + ".partial";
         using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
         using (var w = new BinaryWriter(fs, Encoding.UTF8))
         {
             w.Write(Encoding.ASCII.GetBytes(Magic));
+            w.Write(runKey);
             WriteShape(w, trainer.Model.Shape);
             w.Write(trainer.Step);
             w.Write(trainer.Optimizer.Steps);
@@ -33,15 +37,20 @@ internal static class Checkpoint
         File.Move(tmp, path, overwrite: true);
     }
 
-    public static int Load(string path, Trainer trainer, Rng rng)
+    public static int Load(string path, Trainer trainer, Rng rng, string runKey)
     {
         using var fs = File.OpenRead(path);
         using var r = new BinaryReader(fs, Encoding.UTF8);
         try
         {
-            if (Encoding.ASCII.GetString(r.ReadBytes(Magic.Length)) != Magic)
+            string magic = Encoding.ASCII.GetString(r.ReadBytes(Magic.Length));
+            if (magic != Magic && magic != MagicV1)
             {
                 throw new InvalidDataException($"{path} is not a training checkpoint");
+            }
+            if (magic == Magic && r.ReadString() is var key && runKey.Length > 0 && key.Length > 0 && key != runKey)
+            {
+                throw new InvalidDataException($"{path} is the checkpoint of another run ({key}), not of this one ({runKey}): give another --checkpoint or delete it");
             }
             var shape = ReadShape(r);
             if (shape != trainer.Model.Shape)

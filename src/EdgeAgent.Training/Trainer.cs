@@ -238,10 +238,11 @@ public sealed class Trainer
     }
 
     /// <summary>Writes parameters, optimizer moments, step and sampler state: <see cref="LoadCheckpoint"/> resumes
-    /// exactly where this run is.</summary>
-    public void SaveCheckpoint(string path) => Checkpoint.Save(path, this, _rng);
+    /// exactly where this run is. <paramref name="runKey"/> identifies the run (corpus, settings); empty for none.</summary>
+    public void SaveCheckpoint(string path, string runKey = "") => Checkpoint.Save(path, this, _rng, runKey);
 
-    /// <summary>Restores a checkpoint written by a trainer of the same shape.</summary>
-    /// <exception cref="InvalidDataException">The file is not a checkpoint of this model shape.</exception>
-    public void LoadCheckpoint(string path) => Step = Checkpoint.Load(path, this, _rng);
+    /// <summary>Restores a checkpoint written by a trainer of the same shape (and, when both have one, the same run
+    /// key).</summary>
+    /// <exception cref="InvalidDataException">The file is not a checkpoint of this model shape, or of this run.</exception>
+    public void LoadCheckpoint(string path, string runKey = "") => Step = Checkpoint.Load(path, this, _rng, runKey);
 }

@@ -73,6 +73,18 @@ public sealed class TrainingCommandTests : IDisposable
         Assert.Equal(3, doc.RootElement.GetProperty("steps").GetInt32());
         Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("train_loss").ValueKind);
         Assert.Equal(new FileInfo(Path.Combine(_dir, "a.gguf")).Length, new FileInfo(Path.Combine(_dir, "b.gguf")).Length);
+
+        // Another run (other steps, so another schedule) with the same checkpoint file: refused in one line, the
+        // checkpoint left as it was.
+        var before = File.ReadAllBytes(ckpt);
+        var other = Args(Path.Combine(_dir, "c.gguf"));
+        other[Array.IndexOf(other, "--steps") + 1] = "5";
+        var refused = CliProcess.Run(other);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("checkpoint of another run", refused.Stderr);
+        Assert.DoesNotContain("   at ", refused.Stderr);
+        Assert.Equal(before, File.ReadAllBytes(ckpt));
+        Assert.False(File.Exists(Path.Combine(_dir, "c.gguf")));
     }
 
     [Theory]

@@ -79,6 +79,13 @@ public sealed class TrainerTests
 
             var other = new Trainer(Shape with { Dim = 16 }, Options(6), pool);
             Assert.Throws<InvalidDataException>(() => other.LoadCheckpoint(path));
+
+            // A run key is checked when both the file and the caller have one.
+            first.SaveCheckpoint(path, "corpus A, steps 6");
+            new Trainer(Shape, Options(6), pool).LoadCheckpoint(path, "corpus A, steps 6");
+            new Trainer(Shape, Options(6), pool).LoadCheckpoint(path);
+            var e = Assert.Throws<InvalidDataException>(() => new Trainer(Shape, Options(6), pool).LoadCheckpoint(path, "corpus B, steps 6"));
+            Assert.Contains("another run (corpus A, steps 6)", e.Message);
         }
         finally
         {

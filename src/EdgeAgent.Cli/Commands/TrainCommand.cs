@@ -70,7 +70,7 @@ internal static class TrainCommand
         var output = new Option<string>("--output", "-o") { Description = "GGUF to write.", Required = true };
         var accum = new Option<int>("--grad-accum") { Description = "Micro-batches summed per step.", DefaultValueFactory = _ => 1 };
         var tied = new Option<bool>("--tied") { Description = "Share the output head with the token embedding." };
-        var checkpoint = new Option<string?>("--checkpoint") { Description = "Checkpoint file: resumed from when it exists, written every 100 steps and at the end." };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "Checkpoint file: resumed from when it exists and belongs to this run (same corpus and settings; another run's is refused), written every 100 steps and at the end." };
         var lossCurve = new Option<string?>("--loss-curve") { Description = "Write the loss curve (train, and valid every ~5% of the run) as a PNG." };
         var documents = new Option<bool>("--documents") { Description = "The corpus is documents separated by blank lines (e.g. chats): every training sequence starts at one, after BOS." };
         var assistantOnly = new Option<bool>("--assistant-only") { Description = "With --documents (ChatML chats): the loss is taken only on the assistant's answers (after '<|im_start|>assistant\\n', through '<|im_end|>')." };
@@ -189,9 +189,20 @@ internal static class TrainCommand
             using var pool = new ComputePool(nThreads);
             var trainer = new Trainer(shape, options, pool, initial);
             string? ckpt = r.GetValue(checkpoint);
+            // What makes this run this run: its training tokens (and which of them are scored) and the settings that
+            // shape the steps. A checkpoint written by another run is refused instead of silently resumed.
+            string runKey = string.Create(CultureInfo.InvariantCulture,
+                $"corpus {train.Count} tokens #{train.Fingerprint():x16}, steps {nSteps}, batch {nBatch}, ctx {seqLen}, lr {options.LearningRate}, grad-accum {options.GradAccumulation}, seed {options.Seed}");
             if (ckpt is not null && File.Exists(ckpt))
             {
-                trainer.LoadCheckpoint(ckpt);
+                try
+                {
+                    trainer.LoadCheckpoint(ckpt, runKey);
+                }
+                catch (InvalidDataException e)
+                {
+                    throw new UserErrorException(e.Message);
+                }
                 Console.Error.WriteLine($"resumed from {ckpt} at step {trainer.Step}");
             }
             long parameters = trainer.Model.Layout.Count;
@@ -222,7 +233,7 @@ internal static class TrainCommand
                 }
                 if (ckpt is not null && (step.Step % 100 == 0 || step.Step == nSteps))
                 {
-                    trainer.SaveCheckpoint(ckpt);
+                    trainer.SaveCheckpoint(ckpt, runKey);
                 }
                 progress.Report(step.Step, nSteps, $"loss {step.Loss:F3} lr {step.LearningRate:E1} {tokens / clock.Elapsed.TotalSeconds:F0} tok/s");
             }

@@ -56,6 +56,21 @@ public sealed class TokenDataset
 
     public int Bos { get; }
     public int Count => _tokens.Length;
+
+    /// <summary>A 64-bit FNV-1a hash of the tokens and which of them are scored: tells two corpora apart.</summary>
+    public ulong Fingerprint()
+    {
+        ulong h = 14695981039346656037;
+        for (int i = 0; i < _tokens.Length; i++)
+        {
+            h = (h ^ (uint)_tokens[i]) * 1099511628211;
+            if (_scored is not null)
+            {
+                h = (h ^ (_scored[i] ? 1u : 0u)) * 1099511628211;
+            }
+        }
+        return h;
+    }
     public ReadOnlySpan<int> Tokens => _tokens;
 
     /// <summary>Fills <paramref name="batch"/> random sequences: inputs BOS + tokens[s, s+S−1), targets tokens[s, s+S).</summary>
