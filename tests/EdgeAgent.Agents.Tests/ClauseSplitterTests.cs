@@ -72,6 +72,27 @@ public sealed class ClauseSplitterTests
     }
 }
 
+/// <summary>With grounding, an answer the prior charges is searched again with twice the beams.</summary>
+public sealed class RetrySearchTests
+{
+    [Fact]
+    public void A_random_model_under_grounding_and_clauses_still_gives_valid_answers_about_the_home()
+    {
+        using var llm = TestHomes.RandomLlm(beams: 2, splitClauses: true, grounding: GroundingWeights.Default);
+        Assert.Equal(4, llm.RetryBeamWidth);
+        var home = DemoHome.Create();
+        var grammar = new JsonRecognizer(ToolCatalog.AnswerGrammar(home), ToolCatalog.AnswerGrammarOptions);
+        var ids = home.Select(d => d.EntityId).ToHashSet();
+        foreach (var request in new[] { "turn on the kitchen light and set the thermostat to 21", "kitchen light: 40%", "hello" })
+        {
+            var p = llm.Propose(new UnderstandingInput(home, [], request));
+            Assert.True(p.SchemaValid, p.RawOutput);
+            Assert.True(grammar.Accepts(Encoding.UTF8.GetBytes(p.RawOutput!)), p.RawOutput);
+            Assert.All(p.Calls, c => Assert.True(c.EntityId is null || ids.Contains(c.EntityId), c.ToString()));
+        }
+    }
+}
+
 /// <summary><see cref="LlmUnderstanding.Distinct"/>: a call the same as an earlier one is dropped, order kept.</summary>
 public sealed class DistinctCallsTests
 {

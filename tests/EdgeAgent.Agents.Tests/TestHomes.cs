@@ -33,8 +33,8 @@ internal static class TestHomes
     });
 
     /// <summary>A random-weight model (byte-level stand-in vocabulary) as the understanding module.</summary>
-    public static LlmUnderstanding RandomLlm(int beams = 1, bool splitClauses = false) =>
-        new(new InferenceSession(LlamaModel.Load(RandomModelPath.Value), threads: 1, ownsModel: true), "llm:random", maxTokens: 3000, beamWidth: beams, splitClauses: splitClauses);
+    public static LlmUnderstanding RandomLlm(int beams = 1, bool splitClauses = false, GroundingWeights? grounding = null) =>
+        new(new InferenceSession(LlamaModel.Load(RandomModelPath.Value), threads: 1, ownsModel: true), "llm:random", maxTokens: 3000, beamWidth: beams, grounding: grounding, splitClauses: splitClauses);
 }
 
 /// <summary>An understanding module that always proposes the given calls (a worst-case model).</summary>

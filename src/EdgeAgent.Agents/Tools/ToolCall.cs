@@ -14,7 +14,7 @@ public sealed record ToolCall(string Name, JsonObject Arguments)
     public JsonObject ToJson() => new() { ["name"] = Name, ["arguments"] = Arguments.DeepClone() };
 
     /// <summary>Compact JSON, arguments in their order.</summary>
-    public override string ToString() => ToJson().ToJsonString(JsonText.Options);
+    public override string ToString() => JsonText.Write(ToJson());
 
     /// <summary>Same tool and same arguments (numbers compared by value: 21 equals 21.0; key order ignored).</summary>
     public bool SameAs(ToolCall other) => Name == other.Name && JsonEquals(Arguments, other.Arguments);

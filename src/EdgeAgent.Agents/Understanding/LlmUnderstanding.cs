@@ -24,6 +24,7 @@ public sealed class LlmUnderstanding : IUnderstanding, IDisposable
     private string? _grammarKey;
     private JsonRecognizer? _grammar;
     private readonly BeamSearch? _beam;
+    private BeamSearch? _wide;
 
     public LlmUnderstanding(InferenceSession session, string name, int maxTokens = 1024, int beamWidth = 1, GroundingWeights? grounding = null, bool splitClauses = false)
     {
@@ -38,6 +39,10 @@ public sealed class LlmUnderstanding : IUnderstanding, IDisposable
 
     /// <summary>Hypotheses kept while decoding: 1 is greedy; more is a <see cref="BeamSearch"/> under the grammar.</summary>
     public int BeamWidth => _beam?.Width ?? 1;
+
+    /// <summary>With grounding, an answer the prior charges anything is searched again with this many beams (twice
+    /// <see cref="BeamWidth"/>), the higher-scoring answer kept.</summary>
+    public int RetryBeamWidth => 2 * BeamWidth;
 
     /// <summary>The weights of the <see cref="GroundingPrior"/> added to the model's scores, or null for the model's
     /// scores alone.</summary>
@@ -141,6 +146,18 @@ public sealed class LlmUnderstanding : IUnderstanding, IDisposable
         {
             var prior = Grounding is { } w ? new GroundingPrior(input.Devices, input.Request, w) : null;
             var found = _beam.Run(prompt, mask, MaxTokens, cancellation, prior);
+            if (prior is not null && found.Potential < 0)
+            {
+                // The prior is not satisfied (a named device without a call, a number unused, a foreign word…): search
+                // again with twice the beams and keep whichever answer scores higher. Only search errors change: the
+                // wider search's answer replaces the first only when it scores higher under the same objective.
+                _wide ??= new BeamSearch(_session, RetryBeamWidth);
+                var again = _wide.Run(prompt, mask, MaxTokens, cancellation, prior);
+                if (again.Complete && (!found.Complete || again.LogProbability + again.Potential > found.LogProbability + found.Potential))
+                {
+                    found = again;
+                }
+            }
             LastMaskTime = found.MaskTime;
             LastMaskCount = found.MaskCount;
             return Parse(Encoding.UTF8.GetString(found.Output), found.Complete, found.Tokens.Count);

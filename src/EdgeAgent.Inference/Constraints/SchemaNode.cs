@@ -140,6 +140,89 @@ public static class JsonText
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    /// <summary>A JSON string literal for <paramref name="s"/>.</summary>
-    public static string Quote(string s) => System.Text.Json.JsonSerializer.Serialize(s, Options);
+    /// <summary>A JSON string literal for <paramref name="s"/> as the grammar writes one: quotes, backslashes and
+    /// control characters escaped, everything else as itself — a character outside the BMP too (a serializer would
+    /// write it as a <c>\uD83D\uDE00</c> pair, which the grammar does not accept); a lone surrogate, which is not
+    /// text, becomes U+FFFD.</summary>
+    public static string Quote(string s)
+    {
+        var sb = new System.Text.StringBuilder(s.Length + 2).Append('"');
+        for (int i = 0; i < s.Length; i++)
+        {
+            char c = s[i];
+            switch (c)
+            {
+                case '"': sb.Append("\\\""); break;
+                case '\\': sb.Append("\\\\"); break;
+                case '\n': sb.Append("\\n"); break;
+                case '\r': sb.Append("\\r"); break;
+                case '\t': sb.Append("\\t"); break;
+                case '\b': sb.Append("\\b"); break;
+                case '\f': sb.Append("\\f"); break;
+                default:
+                    if (c < ' ')
+                    {
+                        sb.Append("\\u").Append(((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture));
+                    }
+                    else if (char.IsHighSurrogate(c) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
+                    {
+                        sb.Append(c).Append(s[++i]);
+                    }
+                    else if (char.IsSurrogate(c))
+                    {
+                        sb.Append('\uFFFD');
+                    }
+                    else
+                    {
+                        sb.Append(c);
+                    }
+                    break;
+            }
+        }
+        return sb.Append('"').ToString();
+    }
+
+    /// <summary>Compact JSON for <paramref name="node"/> with strings written by <see cref="Quote"/>.</summary>
+    public static string Write(System.Text.Json.Nodes.JsonNode? node)
+    {
+        var sb = new System.Text.StringBuilder();
+        Write(node, sb);
+        return sb.ToString();
+    }
+
+    private static void Write(System.Text.Json.Nodes.JsonNode? node, System.Text.StringBuilder sb)
+    {
+        switch (node)
+        {
+            case null:
+                sb.Append("null");
+                break;
+            case System.Text.Json.Nodes.JsonObject o:
+                sb.Append('{');
+                bool first = true;
+                foreach (var (key, value) in o)
+                {
+                    sb.Append(first ? "" : ",").Append(Quote(key)).Append(':');
+                    Write(value, sb);
+                    first = false;
+                }
+                sb.Append('}');
+                break;
+            case System.Text.Json.Nodes.JsonArray a:
+                sb.Append('[');
+                for (int i = 0; i < a.Count; i++)
+                {
+                    sb.Append(i > 0 ? "," : "");
+                    Write(a[i], sb);
+                }
+                sb.Append(']');
+                break;
+            case System.Text.Json.Nodes.JsonValue v when v.GetValueKind() == System.Text.Json.JsonValueKind.String:
+                sb.Append(Quote(v.GetValue<string>()));
+                break;
+            default:
+                sb.Append(node.ToJsonString(Options));
+                break;
+        }
+    }
 }

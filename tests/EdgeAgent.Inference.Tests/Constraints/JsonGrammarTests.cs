@@ -30,6 +30,29 @@ public sealed class JsonGrammarTests
     [InlineData("""{"name":"light.turn_on",  "arguments":{"entity_id":"light.kitchen"}}""", false)]   // whitespace is bounded
     public void Tool_call_schema(string text, bool valid) => Assert.Equal(valid, Accepts(Call, text));
 
+    /// <summary><see cref="JsonText.Quote"/> writes strings as the grammar does: JSON that reads back as the same text,
+    /// characters outside the BMP as themselves (a serializer's surrogate-pair escapes are refused by the grammar), a
+    /// lone surrogate as U+FFFD.</summary>
+    [Theory]
+    [InlineData("dinner is ready 🍕", "dinner is ready 🍕")]
+    [InlineData("quote \" and back\\slash, tab\t, line\n, bell\u0007", "quote \" and back\\slash, tab\t, line\n, bell\u0007")]
+    [InlineData("", "")]
+    public void Quoted_strings_are_grammar_strings_that_read_back(string text, string expected)
+    {
+        string quoted = JsonText.Quote(text);
+        Assert.True(Accepts("""{"type":"string"}""", quoted), quoted);
+        Assert.Equal(expected, System.Text.Json.JsonSerializer.Deserialize<string>(quoted));
+    }
+
+    [Fact]
+    public void A_lone_surrogate_is_quoted_as_the_replacement_character()
+    {
+        string text = "lone " + (char)0xD83D + " surrogate"; // built here: test data would not carry it intact
+        string quoted = JsonText.Quote(text);
+        Assert.True(Accepts("""{"type":"string"}""", quoted), quoted);
+        Assert.Equal("lone \uFFFD surrogate", System.Text.Json.JsonSerializer.Deserialize<string>(quoted));
+    }
+
     [Theory]
     [InlineData("5", true)]
     [InlineData("35", true)]
