@@ -101,7 +101,7 @@ public static class ClauseSplitter
             var words = Words(text.ToLowerInvariant()).ToArray();
             if (lead is not null && Bare(words, names) is { } bare)
             {
-                text = lead + string.Join(' ', OriginalWords(text)[bare..]);
+                text = lead + string.Join(' ', Words(text).ToArray()[bare..]);
             }
             else if (Mentions(words, names).FirstOrDefault() is { End: > 0 } m)
             {
@@ -159,25 +159,7 @@ public static class ClauseSplitter
         return text;
     }
 
-    private static string[] OriginalWords(string text) => WordSpans(text).Select(w => text[w.Start..w.End]).ToArray();
+    private static IEnumerable<string> Words(string text) => GroundingPrior.Words(text);
 
-    private static IEnumerable<string> Words(string text) => WordSpans(text).Select(w => text[w.Start..w.End]);
-
-    private static IEnumerable<(int Start, int End)> WordSpans(string text)
-    {
-        int start = -1;
-        for (int i = 0; i <= text.Length; i++)
-        {
-            bool letter = i < text.Length && char.IsLetterOrDigit(text[i]);
-            if (letter && start < 0)
-            {
-                start = i;
-            }
-            else if (!letter && start >= 0)
-            {
-                yield return (start, i);
-                start = -1;
-            }
-        }
-    }
+    private static IEnumerable<(int Start, int End)> WordSpans(string text) => GroundingPrior.WordSpans(text);
 }

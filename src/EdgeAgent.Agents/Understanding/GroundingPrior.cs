@@ -326,7 +326,11 @@ public sealed class GroundingPrior : IOutputPrior
         words.Contains(word) || words.Contains(word + "s") || words.Contains(word + "es")
         || word.EndsWith('s') && words.Contains(word[..^1]) || word.EndsWith("es", StringComparison.Ordinal) && words.Contains(word[..^2]);
 
-    private static IEnumerable<string> Words(string text)
+    /// <summary>The words of <paramref name="text"/>: runs of letters and digits.</summary>
+    internal static IEnumerable<string> Words(string text) => WordSpans(text).Select(w => text[w.Start..w.End]);
+
+    /// <summary>Where the words of <paramref name="text"/> are: runs of letters and digits.</summary>
+    internal static IEnumerable<(int Start, int End)> WordSpans(string text)
     {
         int start = -1;
         for (int i = 0; i <= text.Length; i++)
@@ -338,7 +342,7 @@ public sealed class GroundingPrior : IOutputPrior
             }
             else if (!letter && start >= 0)
             {
-                yield return text[start..i];
+                yield return (start, i);
                 start = -1;
             }
         }
