@@ -46,6 +46,23 @@ public sealed class BeamSearchTests
         return total;
     }
 
+    [Fact]
+    public void A_narrower_run_of_a_wide_search_is_the_narrow_search()
+    {
+        using var session = OpenSession();
+        var prompt = Prompt(session, "dim the kitchen light to 40% and tell everyone dinner is ready");
+        var prior = new GroundingPrior(DemoHome.Create(), "dim the kitchen light to 40% and tell everyone dinner is ready");
+        session.Evaluate(prompt);
+        var narrow = new BeamSearch(session, 2).Run(prompt, AnswerMask(session), maxTokens: 300, prior: prior);
+        var wide = new BeamSearch(session, 5);
+        // A wide run first, so the narrow run reuses caches that hold another search's positions.
+        wide.Run(prompt, AnswerMask(session), maxTokens: 300, prior: prior);
+        var again = wide.Run(prompt, AnswerMask(session), maxTokens: 300, prior: prior, width: 2);
+        Assert.Equal(narrow.Tokens, again.Tokens);
+        Assert.Equal(narrow.LogProbability, again.LogProbability);
+        Assert.Throws<ArgumentOutOfRangeException>(() => wide.Run(prompt, AnswerMask(session), maxTokens: 10, width: 6));
+    }
+
     [Theory]
     [InlineData("turn on the kitchen light and close the garage door", 3)]
     [InlineData("set the living room thermostat to 21", 2)]

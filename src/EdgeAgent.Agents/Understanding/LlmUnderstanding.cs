@@ -23,8 +23,8 @@ public sealed class LlmUnderstanding : IUnderstanding, IDisposable
     private readonly List<int> _cached = [];
     private string? _grammarKey;
     private JsonRecognizer? _grammar;
-    private readonly BeamSearch? _beam;
-    private BeamSearch? _wide;
+    private readonly BeamSearch? _beam; // RetryBeamWidth wide with grounding; BeamWidth used for the first search
+    private readonly int _beamWidth;
 
     public LlmUnderstanding(InferenceSession session, string name, int maxTokens = 1024, int beamWidth = 1, GroundingWeights? grounding = null, bool splitClauses = false)
     {
@@ -34,11 +34,12 @@ public sealed class LlmUnderstanding : IUnderstanding, IDisposable
         MaxTokens = maxTokens;
         Grounding = grounding;
         SplitClauses = splitClauses;
-        _beam = beamWidth > 1 || grounding is not null ? new BeamSearch(session, beamWidth) : null;
+        _beamWidth = beamWidth;
+        _beam = beamWidth > 1 || grounding is not null ? new BeamSearch(session, grounding is not null ? 2 * beamWidth : beamWidth) : null;
     }
 
     /// <summary>Hypotheses kept while decoding: 1 is greedy; more is a <see cref="BeamSearch"/> under the grammar.</summary>
-    public int BeamWidth => _beam?.Width ?? 1;
+    public int BeamWidth => _beamWidth;
 
     /// <summary>With grounding, an answer the prior charges anything is searched again with this many beams (twice
     /// <see cref="BeamWidth"/>), the higher-scoring answer kept.</summary>
@@ -145,21 +146,21 @@ public sealed class LlmUnderstanding : IUnderstanding, IDisposable
         if (_beam is not null)
         {
             var prior = Grounding is { } w ? new GroundingPrior(input.Devices, input.Request, w) : null;
-            var found = _beam.Run(prompt, mask, MaxTokens, cancellation, prior);
+            var found = _beam.Run(prompt, mask, MaxTokens, cancellation, prior, _beamWidth);
+            (LastMaskTime, LastMaskCount) = (found.MaskTime, found.MaskCount);
             if (prior is not null && found.Potential < 0)
             {
                 // The prior is not satisfied (a named device without a call, a number unused, a foreign word…): search
-                // again with twice the beams and keep whichever answer scores higher. Only search errors change: the
-                // wider search's answer replaces the first only when it scores higher under the same objective.
-                _wide ??= new BeamSearch(_session, RetryBeamWidth);
-                var again = _wide.Run(prompt, mask, MaxTokens, cancellation, prior);
+                // again with twice the beams (in the same search object's caches) and keep whichever answer scores
+                // higher. Only search errors change: the wider search's answer replaces the first only when it scores
+                // higher under the same objective.
+                var again = _beam.Run(prompt, mask, MaxTokens, cancellation, prior, RetryBeamWidth);
+                (LastMaskTime, LastMaskCount) = (LastMaskTime + again.MaskTime, LastMaskCount + again.MaskCount);
                 if (again.Complete && (!found.Complete || again.LogProbability + again.Potential > found.LogProbability + found.Potential))
                 {
                     found = again;
                 }
             }
-            LastMaskTime = found.MaskTime;
-            LastMaskCount = found.MaskCount;
             return Parse(Encoding.UTF8.GetString(found.Output), found.Complete, found.Tokens.Count);
         }
 

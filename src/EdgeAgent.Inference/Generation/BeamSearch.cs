@@ -55,7 +55,7 @@ public sealed class BeamSearch
         _nextLogits = NewBuffers(width, v);
     }
 
-    /// <summary>Hypotheses kept at each step.</summary>
+    /// <summary>Hypotheses kept at each step (at most; <see cref="Run"/> may keep fewer).</summary>
     public int Width { get; }
 
     /// <summary>With an <see cref="IOutputPrior"/>, how many of each hypothesis' most probable allowed tokens are
@@ -70,10 +70,15 @@ public sealed class BeamSearch
     /// Searches from the current state of the session: its cache holds exactly <paramref name="prompt"/> and its
     /// <see cref="InferenceSession.Logits"/> are those of the last prompt token. <paramref name="mask"/> is the grammar
     /// at the start of the answer; it is cloned, not changed. The session's cache is only read. <paramref name="prior"/>,
-    /// when given, is added to the scores (<see cref="IOutputPrior"/>).
+    /// when given, is added to the scores (<see cref="IOutputPrior"/>). <paramref name="width"/> keeps fewer hypotheses
+    /// than <see cref="Width"/> (the caches already allocated are reused, so one search object serves a narrow search
+    /// and a wider one).
     /// </summary>
-    public BeamResult Run(ReadOnlySpan<int> prompt, GrammarMask mask, int maxTokens, CancellationToken cancellation = default, IOutputPrior? prior = null)
+    public BeamResult Run(ReadOnlySpan<int> prompt, GrammarMask mask, int maxTokens, CancellationToken cancellation = default, IOutputPrior? prior = null, int? width = null)
     {
+        int w = width ?? Width;
+        ArgumentOutOfRangeException.ThrowIfLessThan(w, 1, nameof(width));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(w, Width, nameof(width));
         ArgumentNullException.ThrowIfNull(mask);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxTokens, 1);
         if (_session.Cache.Length != prompt.Length || prompt.Length == 0)
@@ -90,7 +95,7 @@ public sealed class BeamSearch
         var created = new List<GrammarMask>();
 
         var trie = TokenTrie.For(_session.Model.Tokenizer);
-        int perHypothesis = prior is null ? Width : Math.Max(Width, PriorCandidates);
+        int perHypothesis = prior is null ? w : Math.Max(w, PriorCandidates);
         double potential0 = prior?.Potential(mask.Output) ?? 0;
         var first = new Hypothesis(0, mask.Clone(), [], potential0) { Potential = potential0 };
         created.Add(first.Mask);
@@ -161,10 +166,10 @@ public sealed class BeamSearch
             }
             candidates.Sort((a, b) => b.Score.CompareTo(a.Score));
 
-            var next = new List<Hypothesis>(Width);
+            var next = new List<Hypothesis>(w);
             foreach (var (parent, token, score, logProbability, potential) in candidates)
             {
-                if (next.Count == Width || score <= bestScore)
+                if (next.Count == w || score <= bestScore)
                 {
                     break;
                 }
