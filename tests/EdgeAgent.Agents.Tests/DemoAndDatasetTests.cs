@@ -57,6 +57,21 @@ public sealed class DatasetTests
     }
 
     [Fact]
+    public void More_small_talk_widens_the_no_tool_requests_and_leaves_other_corpora_unchanged()
+    {
+        var set = TemplateSet.Load("train");
+        var more = new DatasetGenerator(set with { WithMoreSmallTalk = true }, 3).Generate(3000).Where(e => e.Type == "no_tool").ToList();
+        var extra = set.MoreSmallTalk.Select(p => p[0]).ToHashSet();
+        Assert.Contains(more, e => extra.Contains(e.Request));
+        Assert.Contains(more, e => set.NoTool.Any(p => p[0] == e.Request));
+        Assert.All(more, e => Assert.Empty(e.Expected));
+        // Without the flag no extra request appears and a seed's corpus is what it was.
+        Assert.DoesNotContain(new DatasetGenerator(set, 3).Generate(3000), e => extra.Contains(e.Request));
+        string A(TemplateSet s) => string.Join("\n", new DatasetGenerator(s, 4).Generate(50).Select(e => e.ToJson().ToJsonString()));
+        Assert.Equal(A(set), A(set with { WithMoreSmallTalk = false }));
+    }
+
+    [Fact]
     public void Evaluation_templates_and_names_are_held_out_from_training()
     {
         var train = TemplateSet.Load("train");
@@ -65,6 +80,10 @@ public sealed class DatasetTests
         Assert.Empty(train.Messages.Intersect(eval.Messages));
         Assert.Empty(train.Connectors.Intersect(eval.Connectors));
         Assert.Empty(train.NoTool.Select(p => p[0]).Intersect(eval.NoTool.Select(p => p[0])));
+        Assert.NotEmpty(train.MoreSmallTalk);
+        Assert.Empty(eval.MoreSmallTalk);
+        Assert.Empty(train.MoreSmallTalk.Select(p => p[0]).Intersect(eval.NoTool.Select(p => p[0])));
+        Assert.Empty(train.MoreSmallTalk.Select(p => p[0]).Intersect(train.NoTool.Select(p => p[0])));
         Assert.Empty(train.Templates.Values.SelectMany(t => t).Intersect(eval.Templates.Values.SelectMany(t => t)));
         Assert.Empty(train.Names.Values.SelectMany(t => t).Intersect(eval.Names.Values.SelectMany(t => t)));
     }

@@ -111,6 +111,7 @@ public sealed class AgentCommandTests
         {
             (new[] { "agent", "ask", "--beams", "0", "hi" }, "--beams must be at least 1"),
             (new[] { "agent", "eval", "--rules", "--count", "1", "--misses", "-1" }, "--misses must be 0 or more"),
+            (new[] { "agent", "dataset", "--split", "eval", "--more-small-talk", "-o", Path.Combine(Path.GetTempPath(), "ea-never-written.jsonl") }, "--more-small-talk: the eval split has no extra small talk"),
             (new[] { "agent", "dataset", "--made-up-names", "1.5", "-o", "unused.txt" }, "--made-up-names must be between 0 and 1"),
             (new[] { "agent", "dataset", "--made-up-messages", "-0.1", "-o", "unused.txt" }, "--made-up-messages must be between 0 and 1"),
             (new[] { "agent", "dataset", "--multi-share", "2", "-o", "unused.txt" }, "--multi-share must be between 0 and 1"),

@@ -125,7 +125,7 @@ public sealed class DatasetGenerator(TemplateSet set, int seed)
                 var call = new ToolCall("notify.send", new JsonObject { ["message"] = message });
                 return new(set.Split, type, home, Fill(Pick(set.Templates["notify.send"]), "{message}", message), [call], "Message sent.");
             case "no_tool":
-                var pair = Pick(set.NoTool);
+                var pair = set.WithMoreSmallTalk && set.MoreSmallTalk.Length > 0 ? Pick([.. set.NoTool, .. set.MoreSmallTalk]) : Pick(set.NoTool);
                 return new(set.Split, type, home, pair[0], [], pair[1]);
             case "multi":
                 var calls = new List<ToolCall>();

@@ -19,6 +19,14 @@ public sealed record TemplateSet
     [JsonPropertyName("connectors")] public required string[] Connectors { get; init; }
     [JsonPropertyName("no_tool")] public required string[][] NoTool { get; init; }
 
+    /// <summary>More no-tool requests (small talk and requests outside the home), training split only; drawn together
+    /// with <see cref="NoTool"/> when <see cref="WithMoreSmallTalk"/> is set, so corpora made without it stay as they
+    /// were.</summary>
+    [JsonPropertyName("more_small_talk")] public string[][] MoreSmallTalk { get; init; } = [];
+
+    /// <summary>Draw no-tool requests from <see cref="NoTool"/> and <see cref="MoreSmallTalk"/>.</summary>
+    [JsonIgnore] public bool WithMoreSmallTalk { get; init; }
+
     /// <summary>Share of devices named with a made-up word (optionally followed by a kind word of any domain), so a
     /// model must read a device's domain and id from the inventory instead of guessing them from familiar names.</summary>
     [JsonPropertyName("made_up_names")] public double MadeUpNames { get; init; }

@@ -230,9 +230,10 @@ internal static class AgentCommands
         var madeUpNames = new Option<double?>("--made-up-names") { Description = "Share of devices with made-up names (0-1; default: the split's own).", Validators = { r => Share(r, "--made-up-names") } };
         var madeUpMessages = new Option<double?>("--made-up-messages") { Description = "Share of notifications with made-up messages (0-1; default: the split's own).", Validators = { r => Share(r, "--made-up-messages") } };
         var multiShare = new Option<double?>("--multi-share") { Description = "Share of multi-action requests (0-1; the other kinds keep their proportions; default: the generator's mix, 20 %).", Validators = { r => Share(r, "--multi-share") } };
+        var moreSmallTalk = new Option<bool>("--more-small-talk") { Description = "Draw no-tool requests from the training split's longer list of small talk and requests outside the home too (train only)." };
         var cmd = new Command("dataset", "Generate synthetic tool-call examples: random homes, phrasings, multi-action, numeric, no-tool requests.")
         {
-            split, count, seed, format, output, turns, madeUpNames, madeUpMessages, multiShare,
+            split, count, seed, format, output, turns, madeUpNames, madeUpMessages, multiShare, moreSmallTalk,
         };
         cmd.SetAction(r => CliRunner.Run(() =>
         {
@@ -247,7 +248,12 @@ internal static class AgentCommands
                 MadeUpNames = r.GetValue(madeUpNames) ?? set.MadeUpNames,
                 MadeUpMessages = r.GetValue(madeUpMessages) ?? set.MadeUpMessages,
                 MultiShare = r.GetValue(multiShare),
+                WithMoreSmallTalk = r.GetValue(moreSmallTalk),
             };
+            if (set.WithMoreSmallTalk && set.MoreSmallTalk.Length == 0)
+            {
+                throw new UserErrorException($"--more-small-talk: the {set.Split} split has no extra small talk (train only)");
+            }
             var generator = new DatasetGenerator(set, r.GetValue(seed));
             using var w = new StreamWriter(r.GetValue(output)!, false, new System.Text.UTF8Encoding(false));
             int n = 0;
