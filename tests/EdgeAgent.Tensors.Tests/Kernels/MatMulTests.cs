@@ -56,12 +56,7 @@ public unsafe class MatMulTests
         {
             x[i] = (i / cols % 2 == 0) ? 1f : -1f; // Q8_0 codes ±127
         }
-        int qStride = cols / dotType.BlockSize * dotType.TypeSize;
-        var q = new byte[batch * qStride];
-        for (int b = 0; b < batch; b++)
-        {
-            dotType.Quantize(x.AsSpan(b * cols, cols), q.AsSpan(b * qStride, qStride));
-        }
+        var (q, qStride) = QuantizedRows(dotType, x, cols, batch);
         using var pool = new ComputePool(2);
         var matmul = new MatMul(pool);
         fixed (byte* pw = weights)
@@ -78,6 +73,18 @@ public unsafe class MatMulTests
                 }
             }
         }
+    }
+
+    /// <summary>Each activation row quantized to the weights' dot type, as the row dots read them.</summary>
+    private static (byte[] Q, int Stride) QuantizedRows(QuantTraits dotType, float[] x, int cols, int batch)
+    {
+        int qStride = cols / dotType.BlockSize * dotType.TypeSize;
+        var q = new byte[batch * qStride];
+        for (int b = 0; b < batch; b++)
+        {
+            dotType.Quantize(x.AsSpan(b * cols, cols), q.AsSpan(b * qStride, qStride));
+        }
+        return (q, qStride);
     }
 
     [Theory]
@@ -107,12 +114,7 @@ public unsafe class MatMulTests
         {
             x[i] = ((2 * rng.NextSingle()) - 1) * (i % 7 == 0 ? 10 : 1);
         }
-        int qStride = cols / dotType.BlockSize * dotType.TypeSize;
-        var q = new byte[batch * qStride];
-        for (int b = 0; b < batch; b++)
-        {
-            dotType.Quantize(x.AsSpan(b * cols, cols), q.AsSpan(b * qStride, qStride));
-        }
+        var (q, qStride) = QuantizedRows(dotType, x, cols, batch);
         using var pool = new ComputePool(2);
         var matmul = new MatMul(pool);
         fixed (byte* pw = weights)
