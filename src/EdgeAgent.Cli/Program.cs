@@ -24,6 +24,7 @@ public static class Program
             EvalCommand.Create(),
             TokenizerTrainCommand.Create(),
             TrainCommand.Create(),
+            AverageCommand.Create(),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -17,15 +17,26 @@ public sealed class DemoTests
     {
         var log = new MemoryLog();
         string db = Path.Combine(Path.GetTempPath(), $"edgeagent-demo-test-{Guid.NewGuid():N}.db");
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var summary = await DemoRunner.RunAsync(new RuleBasedUnderstanding(), 0, db, log, timeout.Token);
-        Assert.True(summary.ExpectedStatesReached, string.Join("; ", summary.Mismatches));
-        Assert.Contains("good night, the doors are locked", summary.Notifications);
-        // The unlock: first blocked for confirmation, then carried out once confirmed; never otherwise.
-        var unlocks = summary.Turns.SelectMany(t => t.Calls).Where(c => c.Call.Name == "lock.unlock").ToList();
-        Assert.Equal([Decision.Verdict.NeedsConfirmation, Decision.Verdict.Allow], unlocks.Select(u => u.Decision.Verdict));
-        Assert.Contains(log.Lines, l => l.Contains("not JSON"));
-        Assert.All(summary.Turns.Where(t => t.Calls.Count > 0), t => Assert.True(t.Calls.All(c => c.Decision.Allowed) ? t.Executed : true));
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            var summary = await DemoRunner.RunAsync(new RuleBasedUnderstanding(), 0, db, log, timeout.Token);
+            Assert.True(summary.ExpectedStatesReached, string.Join("; ", summary.Mismatches));
+            Assert.Contains("good night, the doors are locked", summary.Notifications);
+            // The unlock: first blocked for confirmation, then carried out once confirmed; never otherwise.
+            var unlocks = summary.Turns.SelectMany(t => t.Calls).Where(c => c.Call.Name == "lock.unlock").ToList();
+            Assert.Equal([Decision.Verdict.NeedsConfirmation, Decision.Verdict.Allow], unlocks.Select(u => u.Decision.Verdict));
+            Assert.Contains(log.Lines, l => l.Contains("not JSON"));
+            Assert.All(summary.Turns.Where(t => t.Calls.Count > 0), t => Assert.True(t.Calls.All(c => c.Decision.Allowed) ? t.Executed : true));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            foreach (var f in new[] { db, db + "-wal", db + "-shm" })
+            {
+                File.Delete(f);
+            }
+        }
     }
 }
 

@@ -28,6 +28,18 @@ internal static class TestHomes
     private static readonly Lazy<string> RandomModelPath = new(() =>
     {
         string path = Path.Combine(Path.GetTempPath(), $"edgeagent-agents-random-{Environment.ProcessId}.gguf");
+        // Shared by every class of the run; xunit 2 has no assembly fixture, so it is deleted when the test process exits.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                File.Delete(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Best effort: Windows refuses to delete a file a loaded model still maps; a throw here would crash the host.
+            }
+        };
         RandomModel.Write(path, new RandomModelShape("llama", Dim: 32, Layers: 1, Heads: 2, KvHeads: 1, FfnDim: 64, VocabSize: 300, ContextLength: 4096), seed: 5);
         return path;
     });

@@ -3,14 +3,30 @@ using EdgeAgent.Inference.Model;
 
 namespace EdgeAgent.Cli.Tests;
 
-public sealed class AgentCommandTests
+public sealed class AgentCommandTests : IDisposable
 {
     private static readonly Lazy<string> RandomModelPath = new(() =>
     {
         string path = Path.Combine(Path.GetTempPath(), $"edgeagent-cli-agent-random-{Environment.ProcessId}.gguf");
+        // Shared by the tests of the run; deleted when the test process exits (the CLI processes that read it are gone by then).
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                File.Delete(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Best effort: a throw here would crash the test host after a green run.
+            }
+        };
         RandomModel.Write(path, new RandomModelShape("llama", Dim: 32, Layers: 1, Heads: 2, KvHeads: 1, FfnDim: 64, VocabSize: 300, ContextLength: 4096), seed: 3);
         return path;
     });
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("edgeagent-demo-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     private static JsonElement Json(CliProcess.Result r)
     {
@@ -161,7 +177,7 @@ public sealed class AgentCommandTests
     [Fact]
     public void Demo_short_mode_reaches_the_expected_states()
     {
-        string db = Path.Combine(Path.GetTempPath(), $"edgeagent-demo-cli-{Guid.NewGuid():N}.db");
+        string db = Path.Combine(_dir, "demo.db");
         // The scripted day's expected states are asserted with the rule-based module: the default model is not yet
         // accurate enough to reach all of them (docs/agents.md → Results).
         var j = Json(CliProcess.Run("demo", "--rules", "--minutes", "0", "--json", "--memory", db));
@@ -173,7 +189,7 @@ public sealed class AgentCommandTests
     [Fact]
     public void Demo_short_mode_runs_end_to_end_with_the_default_model_and_never_unlocks_unconfirmed()
     {
-        string db = Path.Combine(Path.GetTempPath(), $"edgeagent-demo-cli-{Guid.NewGuid():N}.db");
+        string db = Path.Combine(_dir, "demo.db");
         var j = Json(CliProcess.Run("demo", "--minutes", "0", "--json", "--threads", "2", "--memory", db));
         Assert.StartsWith("llm:agent-4x128.gguf", j.GetProperty("understanding").GetString());
         // With the grounding prior the model reaches every expected state of the scripted day (docs/agents.md → Demo).

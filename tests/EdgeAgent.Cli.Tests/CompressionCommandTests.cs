@@ -3,14 +3,16 @@ using System.Text.Json;
 namespace EdgeAgent.Cli.Tests;
 
 /// <summary>quantize, prune and eval as a script would call them: the JSON contracts of docs/cli.md and one-line errors.</summary>
-public class CompressionCommandTests
+public sealed class CompressionCommandTests : IDisposable
 {
     private static readonly string Stories = CliProcess.SharedPath("models", "stories260K.bin");
-    private static readonly string Dir = Directory.CreateTempSubdirectory("edgeagent-cli-compression").FullName;
+    private readonly string _dir = Directory.CreateTempSubdirectory("edgeagent-cli-compression").FullName;
 
-    private static string Text()
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Text()
     {
-        string path = Path.Combine(Dir, "text.txt");
+        string path = Path.Combine(_dir, "text.txt");
         if (!File.Exists(path))
         {
             File.WriteAllText(path, File.ReadAllText(CliProcess.SharedPath("data", "tinyshakespeare.txt"))[..2000]);
@@ -27,7 +29,7 @@ public class CompressionCommandTests
     [Fact]
     public void QuantizeThenEvalFollowTheJsonContract()
     {
-        string output = Path.Combine(Dir, "affine4.gguf");
+        string output = Path.Combine(_dir, "affine4.gguf");
         var q = Json(CliProcess.Run("quantize", "-m", Stories, "-o", output, "--method", "affine", "--bits", "4", "--group", "64", "--json"));
         Assert.Equal(["bits_per_weight", "bytes", "seconds", "llama_cpp_compatible"], q.EnumerateObject().Select(p => p.Name));
         Assert.False(q.GetProperty("llama_cpp_compatible").GetBoolean());
@@ -47,7 +49,7 @@ public class CompressionCommandTests
     [Fact]
     public void GgmlQuantizationIsLlamaCppCompatible()
     {
-        var q = Json(CliProcess.Run("quantize", "-m", Stories, "-o", Path.Combine(Dir, "q8.gguf"), "--method", "ggml", "--type", "Q8_0", "--json"));
+        var q = Json(CliProcess.Run("quantize", "-m", Stories, "-o", Path.Combine(_dir, "q8.gguf"), "--method", "ggml", "--type", "Q8_0", "--json"));
         Assert.True(q.GetProperty("llama_cpp_compatible").GetBoolean());
         // Q8_0 is 8.5 bits; stories260K's ffn_down rows (172) are no whole Q8_0 blocks and stay F16, norms F32.
         Assert.InRange(q.GetProperty("bits_per_weight").GetDouble(), 8.5, 10.5);
@@ -56,14 +58,14 @@ public class CompressionCommandTests
     [Fact]
     public void TwoFourPruningThenQuantizeUsesTheSparseFormat()
     {
-        string pruned = Path.Combine(Dir, "pruned24.gguf");
+        string pruned = Path.Combine(_dir, "pruned24.gguf");
         var p = Json(CliProcess.Run("prune", "-m", Stories, "-o", pruned, "--method", "magnitude", "--pattern", "2:4", "--json"));
         Assert.Equal(["sparsity", "parameters_before", "parameters_after"], p.EnumerateObject().Select(x => x.Name));
         Assert.Equal(0.5, p.GetProperty("sparsity").GetDouble(), 3);
-        var q = CliProcess.Run("quantize", "-m", pruned, "-o", Path.Combine(Dir, "sparse.gguf"), "--method", "symmetric");
+        var q = CliProcess.Run("quantize", "-m", pruned, "-o", Path.Combine(_dir, "sparse.gguf"), "--method", "symmetric");
         Assert.Equal(0, q.ExitCode);
         Assert.Contains("EA_SPARSE24_Q4", q.Stdout);
-        var dense = CliProcess.Run("quantize", "-m", pruned, "-o", Path.Combine(Dir, "dense.gguf"), "--method", "symmetric", "--no-sparse");
+        var dense = CliProcess.Run("quantize", "-m", pruned, "-o", Path.Combine(_dir, "dense.gguf"), "--method", "symmetric", "--no-sparse");
         Assert.DoesNotContain("EA_SPARSE24", dense.Stdout);
     }
 
@@ -81,7 +83,7 @@ public class CompressionCommandTests
     [InlineData("distill-ce-weight", "outside 0..1", "distill", "--teacher", "STORIES", "--data", "TEXT", "--steps", "10", "--ce-weight", "2")]
     public void BadInputGivesOneLineAndExitCodeOne(string name, string message, params string[] args)
     {
-        string q8 = Path.Combine(Dir, "input-q8.gguf");
+        string q8 = Path.Combine(_dir, "input-q8.gguf");
         if (args.Contains("Q8") && !File.Exists(q8))
         {
             Assert.Equal(0, CliProcess.Run("quantize", "-m", Stories, "-o", q8, "--method", "ggml", "--type", "Q8_0").ExitCode);
@@ -91,13 +93,13 @@ public class CompressionCommandTests
         {
             full.InsertRange(1, ["-m", Stories]);
         }
-        full.AddRange(["-o", Path.Combine(Dir, name + ".gguf")]);
+        full.AddRange(["-o", Path.Combine(_dir, name + ".gguf")]);
         var r = CliProcess.Run([.. full]);
         Assert.True(r.ExitCode == 1, $"{name}: exit {r.ExitCode}, stderr: {r.Stderr}");
         Assert.Equal("", r.Stdout);
         Assert.StartsWith("edgeagent: error: ", r.Stderr);
         Assert.Contains(message, r.Stderr);
         Assert.Single(r.Stderr.TrimEnd().Split('\n'));
-        Assert.False(File.Exists(Path.Combine(Dir, name + ".gguf")));
+        Assert.False(File.Exists(Path.Combine(_dir, name + ".gguf")));
     }
 }

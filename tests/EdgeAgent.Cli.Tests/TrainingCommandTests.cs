@@ -115,4 +115,57 @@ public sealed class TrainingCommandTests : IDisposable
         Assert.DoesNotContain("   at ", r.Stderr);
         Assert.False(File.Exists(Path.Combine(_dir, "out")));
     }
+
+    [Fact]
+    public void Average_writes_the_weighted_mean_of_two_fine_tunes_and_refuses_other_shapes()
+    {
+        var (train, valid) = Corpus();
+        var tokJson = Path.Combine(_dir, "tok.json");
+        Assert.Equal(0, CliProcess.Run("tokenizer-train", "--corpus", train, "--vocab-size", "280", "-o", tokJson).ExitCode);
+        string Train(string name, params string[] extra)
+        {
+            var path = Path.Combine(_dir, name);
+            var r = CliProcess.Run(["train", "--corpus", train, "--ctx", "32", "--steps", "6", "--batch", "2", "--threads", "2", "-o", path, .. extra]);
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            return path;
+        }
+        var parent = Train("parent.gguf", "--tokenizer", tokJson, "--dim", "32", "--layers", "2", "--heads", "4", "--ffn", "64");
+        var child = Train("child.gguf", "--init", parent, "--seed", "2");
+        var avg = Path.Combine(_dir, "avg.gguf");
+        var a = CliProcess.Run("average", "-m", parent, "-m", child, "--weights", "1,3", "-o", avg, "--json");
+        Assert.True(a.ExitCode == 0, a.Stderr);
+        using (var doc = JsonDocument.Parse(a.Stdout))
+        {
+            var root = doc.RootElement;
+            Assert.Equal(["output", "models", "weights", "parameters"], root.EnumerateObject().Select(p => p.Name));
+            Assert.Equal([0.25, 0.75], root.GetProperty("weights").EnumerateArray().Select(w => w.GetDouble()));
+        }
+        var (_, pp, _) = EdgeAgent.Training.Model.ModelFile.Read(parent);
+        var (_, pc, _) = EdgeAgent.Training.Model.ModelFile.Read(child);
+        var (_, pa, vocab) = EdgeAgent.Training.Model.ModelFile.Read(avg);
+        Assert.Equal(280, vocab.Tokens.Length);
+        Assert.NotEqual(pp, pc);
+        for (int i = 0; i < pa.Length; i++)
+        {
+            Assert.Equal((float)(0.25 * pp[i] + 0.75 * pc[i]), pa[i]);
+        }
+        var ppl = CliProcess.Run("perplexity", "-m", avg, "-f", valid, "--ctx", "32", "--json");
+        Assert.True(ppl.ExitCode == 0, ppl.Stderr);
+
+        var other = Train("other.gguf", "--tokenizer", tokJson, "--dim", "16", "--layers", "2", "--heads", "2", "--ffn", "32");
+        foreach (var args in new[]
+        {
+            new[] { "average", "-m", parent, "-m", other, "-o", Path.Combine(_dir, "bad.gguf") },
+            ["average", "-m", parent, "-m", child, "--weights", "1", "-o", Path.Combine(_dir, "bad.gguf")],
+            ["average", "-m", parent, "-o", Path.Combine(_dir, "bad.gguf")],
+        })
+        {
+            var r = CliProcess.Run(args);
+            Assert.Equal(1, r.ExitCode);
+            Assert.Equal("", r.Stdout);
+            Assert.StartsWith("edgeagent: error: ", r.Stderr);
+            Assert.DoesNotContain("   at ", r.Stderr);
+            Assert.False(File.Exists(Path.Combine(_dir, "bad.gguf")));
+        }
+    }
 }

@@ -10,7 +10,28 @@ internal static class TestModels
 {
     public static readonly RandomModelShape Shape = new("llama", Dim: 256, Layers: 2, Heads: 4, KvHeads: 4, FfnDim: 512, VocabSize: 512, ContextLength: 256);
 
-    public static string TempDir { get; } = Directory.CreateTempSubdirectory("edgeagent-compression-tests").FullName;
+    /// <summary>
+    /// One directory for the whole run, shared by every class (the random model is written once). xunit 2 has no
+    /// assembly fixture, so it is deleted when the test process exits.
+    /// </summary>
+    public static string TempDir { get; } = CreateTempDir();
+
+    private static string CreateTempDir()
+    {
+        string dir = Directory.CreateTempSubdirectory("edgeagent-compression-tests").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Best effort: Windows refuses to delete a file a loaded model still maps; a throw here would crash the host.
+            }
+        };
+        return dir;
+    }
 
     private static readonly Lazy<string> s_random = new(() =>
     {
