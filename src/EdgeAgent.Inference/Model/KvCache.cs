@@ -96,4 +96,9 @@ public sealed class KvCache
 
     /// <summary>Values of one channel of a layer over positions [0, Stride).</summary>
     public ReadOnlySpan<float> ValueChannel(int layer, int channel) => _values.AsSpan((int)(((long)layer * KvDim + channel) * Stride), Stride);
+
+    /// <summary>Values of <paramref name="count"/> consecutive channels of a layer, each over positions [0, Stride),
+    /// channel after channel (<see cref="Stride"/> apart).</summary>
+    public ReadOnlySpan<float> ValueChannels(int layer, int channel, int count) =>
+        _values.AsSpan((int)(((long)layer * KvDim + channel) * Stride), count * Stride);
 }
