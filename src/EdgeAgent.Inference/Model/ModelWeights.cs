@@ -32,13 +32,15 @@ public sealed unsafe class ModelWeights : IDisposable
     public required WeightMatrix Output { get; init; }         // (V, D); the embedding when tied
     public bool TiedOutput { get; init; }
 
-    /// <summary>The repacked copies of the matrices that have a packed layout here (see <see cref="PackedWeights"/>).</summary>
+    /// <summary>The resident copies of the matrices: repacked where they have a packed layout here, copied as they are
+    /// otherwise (see <see cref="PackedWeights"/>).</summary>
     public PackedWeights? Packing { get; init; }
 
     /// <summary>
     /// Binds the tensors of <paramref name="file"/>; the file must outlive the weights. With <paramref name="pack"/>,
-    /// matrices with a packed layout on this machine (Q4_0 on AVX-512) are also repacked for the matmul kernels
-    /// (read from the file, same bytes, bit-identical results; about 1.5× the decode speed).
+    /// every matrix is read into resident memory (huge pages where the OS gives them): repacked for the matmul kernels
+    /// where it has a packed layout on this machine (Q4_0/Q8_0 on AVX-512; same bytes, bit-identical results; about
+    /// 1.5× the decode speed), copied as it is otherwise. Without it, matrices are used in place in the file's mapping.
     /// </summary>
     /// <exception cref="GgufFormatException">A tensor is missing, has the wrong shape, or an unsupported type.</exception>
     public static ModelWeights FromGguf(GgufFile file, ModelConfig c, bool pack = true)
@@ -71,7 +73,7 @@ public sealed unsafe class ModelWeights : IDisposable
                 throw new GgufFormatException($"tensor '{name}' has type {t.Type}, which this engine cannot multiply");
             }
             var w = new WeightMatrix(file.GetTensorPointer(t), t.Type, rows, cols);
-            return packing is null ? w : packing.Pack(w, (offset, destination) => file.ReadTensorBytes(t, offset, destination));
+            return packing is null ? w : packing.Load(w, (offset, destination) => file.ReadTensorBytes(t, offset, destination));
         }
         float[] Vector(string name, int length)
         {

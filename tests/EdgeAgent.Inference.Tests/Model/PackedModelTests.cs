@@ -6,8 +6,9 @@ using LLama.Native;
 
 namespace EdgeAgent.Inference.Tests.Model;
 
-/// <summary>A Q4_0 or Q8_0 model with its matrices repacked at load gives bit-identical logits to the file layout, over a
-/// prefill and decode steps; the packed copies hold the file's bytes once.</summary>
+/// <summary>A model with its matrices made resident at load (Q4_0 and Q8_0 repacked where AVX-512 is there, the others
+/// copied) gives bit-identical logits to the file layout, over a prefill and decode steps; the copies hold the file's
+/// bytes once.</summary>
 public sealed unsafe class PackedModelTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), $"edgeagent-packed-{Guid.NewGuid():N}");
@@ -19,6 +20,7 @@ public sealed unsafe class PackedModelTests : IDisposable
     [Theory]
     [InlineData("MOSTLY_Q4_0", Tensors.Quants.GgmlType.Q4_0)]
     [InlineData("MOSTLY_Q8_0", Tensors.Quants.GgmlType.Q8_0)]
+    [InlineData("MOSTLY_Q4_K_M", Tensors.Quants.GgmlType.Q4_K)]
     public void PackedAndFileLayoutLogitsAreBitIdentical(string ftype, Tensors.Quants.GgmlType type)
     {
         string f32 = Path.Combine(_dir, "f32.gguf"), q4 = Path.Combine(_dir, "q.gguf");
@@ -30,13 +32,16 @@ public sealed unsafe class PackedModelTests : IDisposable
         using var packed = ModelWeights.FromGguf(file, config, pack: true);
         using var plain = ModelWeights.FromGguf(file, config, pack: false);
         Assert.Null(plain.Packing);
-        if (!Tensors.Kernels.PackedWeights.CanPack(packed.Layers[0].WGate))
-        {
-            return; // no AVX-512 here: nothing to compare
-        }
-        Assert.True(packed.Layers[0].WGate.Packed != null);
-        long q4Bytes = file.Tensors.Where(t => t.Type == type && t.Name != "token_embd.weight").Sum(t => t.ByteSize);
-        Assert.Equal(q4Bytes, packed.Packing!.Bytes);
+        Assert.Equal(type, file.GetTensor("blk.0.ffn_gate.weight").Type);
+        // Every matrix is resident once (packed where it has a packed layout here, copied otherwise), in the owner's
+        // memory rather than the file's mapping: the copies hold the file's bytes once.
+        bool tied = file.FindTensor("output.weight") is null;
+        long matrixBytes = file.Tensors.Where(t => t.Dimensions.Length == 2 && (tied || t.Name != "token_embd.weight")).Sum(t => t.ByteSize);
+        Assert.Equal(matrixBytes, packed.Packing!.Bytes);
+        static bool Resident(in Tensors.Kernels.WeightMatrix w, in Tensors.Kernels.WeightMatrix inFile) => w.Packed != null || w.Data != inFile.Data;
+        Assert.True(Resident(packed.Layers[0].WGate, plain.Layers[0].WGate));
+        Assert.True(Resident(packed.Output, plain.Output));
+        Assert.Equal(Tensors.Kernels.PackedWeights.CanPack(plain.Layers[0].WGate), packed.Layers[0].WGate.Packed != null);
 
         using var pool = new ComputePool(2);
         var a = new Transformer(config, packed, pool, 64);
