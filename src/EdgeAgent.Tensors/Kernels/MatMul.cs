@@ -166,7 +166,7 @@ public sealed unsafe class MatMul
             _x = px;
             if (batch > 1 && _pool.ThreadCount > 1)
             {
-                _pool.For(batch, 1, _quantizeBody);
+                _pool.For(batch, Math.Max(1, batch / (_pool.ThreadCount * 8)), _quantizeBody);
             }
             else
             {
