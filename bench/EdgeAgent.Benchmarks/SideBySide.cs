@@ -39,6 +39,8 @@ internal static class SideBySide
         var models = BenchModel.All.Where(m => only is null || only.Any(o => m.Name.Contains(o, StringComparison.OrdinalIgnoreCase))).ToArray();
         double bandwidth = ReadBandwidth(threads);
         Console.Error.WriteLine($"read bandwidth ({threads} threads): {bandwidth / 1e9:F1} GB/s");
+        double roundTripStart = CoreRoundTripNs();
+        Console.Error.WriteLine($"core-to-core round trip: {roundTripStart:F0} ns");
         var rows = new List<string>();
         var chart = new List<(string Model, double Prefill, double Decode)>();
         try
@@ -72,8 +74,9 @@ internal static class SideBySide
                 Directory.Delete(dir, recursive: true);
             }
         }
+        double roundTripEnd = CoreRoundTripNs();
         var md = new StringBuilder();
-        md.AppendLine(CultureInfo.InvariantCulture, $"{threads} threads, {prompt}-token prompt, {gen} generated tokens, best of {rounds} alternating rounds × {reps} runs after a warm-up; read bandwidth {bandwidth / 1e9:F1} GB/s ({Environment.ProcessorCount} CPUs, {RuntimeDescription()}).");
+        md.AppendLine(CultureInfo.InvariantCulture, $"{threads} threads, {prompt}-token prompt, {gen} generated tokens, best of {rounds} alternating rounds × {reps} runs after a warm-up; read bandwidth {bandwidth / 1e9:F1} GB/s; core-to-core round trip {roundTripStart:F0} ns before, {roundTripEnd:F0} ns after ({Environment.ProcessorCount} CPUs, {RuntimeDescription()}).");
         md.AppendLine();
         md.AppendLine("| model | file MB | prefill ours | prefill llama.cpp | ratio | decode ours | decode llama.cpp | ratio | decode bound tok/s (ours % of it) | peak RSS ours / limit MB | peak RSS llama.cpp MB |");
         md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -133,6 +136,50 @@ internal static class SideBySide
         }
         long kvDim = m.Shape.KvHeads * m.Shape.HeadSize;
         return bytes + (2L * m.Shape.Layers * kvDim * position * sizeof(float));
+    }
+
+    /// <summary>
+    /// Round trip of one cache line between two threads, in ns (median of 5 probes of 50,000 round trips). On this
+    /// shared virtual machine it reads 80-100 ns, or 340-390 ns in minutes when the host places the two virtual cores
+    /// far apart — then every exchange between compute threads costs four times as much (docs/performance.md → slow
+    /// mode), so a table is only comparable with tables taken at the same round trip.
+    /// </summary>
+    private static double CoreRoundTripNs()
+    {
+        const int Rounds = 50_000;
+        var probes = new double[5];
+        for (int k = 0; k < probes.Length; k++)
+        {
+            var line = new long[16];
+            var partner = new Thread(() =>
+            {
+                for (long i = 0; i <= Rounds; i++)
+                {
+                    while (Volatile.Read(ref line[8]) != (2 * i) - 1)
+                    {
+                    }
+                    Volatile.Write(ref line[8], 2 * i);
+                }
+            }) { IsBackground = true };
+            partner.Start();
+            // Round 0 (untimed) waits for the partner to start.
+            Volatile.Write(ref line[8], -1);
+            while (Volatile.Read(ref line[8]) != 0)
+            {
+            }
+            var sw = Stopwatch.StartNew();
+            for (long i = 1; i <= Rounds; i++)
+            {
+                Volatile.Write(ref line[8], (2 * i) - 1);
+                while (Volatile.Read(ref line[8]) != 2 * i)
+                {
+                }
+            }
+            probes[k] = sw.Elapsed.TotalMilliseconds * 1e6 / Rounds;
+            partner.Join();
+        }
+        Array.Sort(probes);
+        return probes[probes.Length / 2];
     }
 
     /// <summary>Streaming read bandwidth of <paramref name="threads"/> threads over 1 GiB (best of 5 passes).</summary>
