@@ -17,7 +17,7 @@ namespace EdgeAgent.Agents.Understanding;
 /// request gives a number ("den downlights: 90%" for <c>light.turn_off</c>).</param>
 /// <param name="Missed">Per device named in full in the request that no call acts on, charged when the list of
 /// calls closes.</param>
-public sealed record GroundingWeights(double Entity = 16, double Repeat = 4, double Number = 8, double Message = 30, double Missed = 4, double Tool = 8)
+public sealed record GroundingWeights(double Entity = 16, double Repeat = 4, double Number = 8, double Message = 30, double Missed = 12, double Tool = 8)
 {
     /// <summary>The weights chosen on the development set (eval/agents/eval-set-unseen-verbs.jsonl, not the held-out
     /// set; docs/agents.md → Grounding).</summary>
