@@ -198,9 +198,9 @@ public sealed class Transformer
     /// <summary>
     /// Items per claim for a job of <paramref name="count"/> small items (tokens, heads): about eight claims per thread.
     /// One item per claim made a 128-token prefill take ~60,000 claims on the pool's shared counter, and each claim
-    /// moves that cache line between the cores — cheap when the two cores share a cache, a quarter of the prefill time
-    /// when the virtual machine's cores sit farther apart (measured: 2-thread prefill 1.85× one thread's at best,
-    /// 1.26× in those minutes).
+    /// moves that cache line between the cores — cheap when the two cores share a cache, dear when the virtual
+    /// machine's cores sit farther apart (a round trip of 340-390 ns instead of 80-100: 2-thread prefill was then 1.26×
+    /// one thread's instead of 1.85×; these grains gave +9 % there, +2-3 % otherwise; docs/performance.md).
     /// </summary>
     private int ItemGrain(int count) => Math.Max(1, count / (_pool.ThreadCount * 8));
 
