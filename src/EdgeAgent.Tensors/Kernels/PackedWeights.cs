@@ -104,10 +104,7 @@ public sealed unsafe class PackedWeights : IDisposable
             long regionBytes = Math.Max(RegionBytes, (size + HugePage - 1) / HugePage * HugePage);
             var region = (byte*)NativeMemory.AlignedAlloc((nuint)regionBytes, (nuint)HugePage);
             _regions.Add((nint)region);
-            if (OperatingSystem.IsLinux())
-            {
-                _ = madvise(region, (nuint)regionBytes, MadvHugePage); // advice only: without THP nothing changes
-            }
+            AdviseHugePages(region, regionBytes);
             _next = region;
             _left = regionBytes;
         }
@@ -119,6 +116,25 @@ public sealed unsafe class PackedWeights : IDisposable
     }
 
     private const int MadvHugePage = 14;
+    private static bool s_noMadvise;
+
+    /// <summary>madvise(MADV_HUGEPAGE) on Linux. Advice only: without THP, or where libc cannot be bound, nothing
+    /// changes but the page size.</summary>
+    private static void AdviseHugePages(byte* region, long bytes)
+    {
+        if (!OperatingSystem.IsLinux() || s_noMadvise)
+        {
+            return;
+        }
+        try
+        {
+            _ = madvise(region, (nuint)bytes, MadvHugePage);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            s_noMadvise = true;
+        }
+    }
 
     [DllImport("libc", SetLastError = true)]
     private static extern int madvise(void* addr, nuint length, int advice);
