@@ -55,24 +55,25 @@ public static class ModelAverage
                 throw new ArgumentException($"model {m + 1} has another tokenizer than model 1 (averaging needs the same token ids)");
             }
         }
-        var result = new float[first.Length];
-        var sum = new double[first.Length];
+        // Per parameter, the models in order (zero weights skipped), in a double local: no second array of doubles
+        // the size of the model (8 bytes a parameter) next to the inputs.
+        var scaled = new List<(double W, float[] P)>();
         for (int m = 0; m < models.Count; m++)
         {
-            double w = weights[m] / total;
-            if (w == 0)
+            if (weights[m] != 0)
             {
-                continue;
-            }
-            var p = models[m].Parameters;
-            for (int i = 0; i < sum.Length; i++)
-            {
-                sum[i] += w * p[i];
+                scaled.Add((weights[m] / total, models[m].Parameters));
             }
         }
-        for (int i = 0; i < sum.Length; i++)
+        var result = new float[first.Length];
+        for (int i = 0; i < result.Length; i++)
         {
-            result[i] = (float)sum[i];
+            double sum = 0;
+            foreach (var (w, p) in scaled)
+            {
+                sum += w * p[i];
+            }
+            result[i] = (float)sum;
         }
         return (shape, result, vocab);
     }
