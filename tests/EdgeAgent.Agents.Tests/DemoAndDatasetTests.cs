@@ -9,6 +9,12 @@ using EdgeAgent.Inference.Constraints;
 
 namespace EdgeAgent.Agents.Tests;
 
+/// <summary>The demo is a timing-dependent end-to-end run (MQTT on loopback, echoes awaited): it runs alone,
+/// not beside the assembly's CPU-heavy tests.</summary>
+[CollectionDefinition(nameof(DemoTests), DisableParallelization = true)]
+public sealed class DemoCollection;
+
+[Collection(nameof(DemoTests))]
 public sealed class DemoTests
 {
     /// <summary>The CI mode of the demo: real MQTT on loopback, simulated devices, the scripted day at full speed.</summary>
@@ -27,7 +33,8 @@ public sealed class DemoTests
             var unlocks = summary.Turns.SelectMany(t => t.Calls).Where(c => c.Call.Name == "lock.unlock").ToList();
             Assert.Equal([Decision.Verdict.NeedsConfirmation, Decision.Verdict.Allow], unlocks.Select(u => u.Decision.Verdict));
             Assert.Contains(log.Lines, l => l.Contains("not JSON"));
-            Assert.All(summary.Turns.Where(t => t.Calls.Count > 0), t => Assert.True(t.Calls.All(c => c.Decision.Allowed) ? t.Executed : true));
+            Assert.All(summary.Turns.Where(t => t.Calls.Count > 0 && t.Calls.All(c => c.Decision.Allowed)), t =>
+                Assert.True(t.Executed, $"'{t.Request}': " + string.Join("; ", t.Calls.Select(c => $"{c.Call} → {c.Result?.Detail}"))));
         }
         finally
         {

@@ -75,6 +75,11 @@ public sealed record DemoSummary(
 /// </summary>
 public static class DemoRunner
 {
+    /// <summary>How long a command waits for the simulated device's new state. The simulator answers in
+    /// milliseconds; the margin is for a loaded machine (a CI box running other work), where a shorter wait
+    /// reported a command as failed although the device carried it out.</summary>
+    public static readonly TimeSpan EchoTimeout = TimeSpan.FromSeconds(15);
+
     public static async Task<DemoSummary> RunAsync(IUnderstanding understanding, double minutes, string memoryPath, IAgentLog log, CancellationToken cancellation)
     {
         var time = TimeProvider.System;
@@ -85,7 +90,7 @@ public static class DemoRunner
         var registry = new DeviceRegistry(DemoHome.Create());
         using var memory = new AgentMemory(memoryPath);
         using var client = await MqttConnect.ClientAsync(broker.Host, broker.Port, "edgeagent-executor", cancellation).ConfigureAwait(false);
-        var agent = new AgentLoop(registry, understanding, new Policy(registry), new MqttExecutor(client, topics, registry), memory, time, log);
+        var agent = new AgentLoop(registry, understanding, new Policy(registry), new MqttExecutor(client, topics, registry, EchoTimeout), memory, time, log);
         var perception = new MqttPerceptionSource(broker.Host, broker.Port, topics, time, log);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         var running = agent.RunAsync([perception, new TimerSource(time, TimeSpan.FromMinutes(1))], dryRun: false, stop.Token);

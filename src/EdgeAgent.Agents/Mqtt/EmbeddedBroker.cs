@@ -20,26 +20,40 @@ public sealed class EmbeddedBroker : IAsyncDisposable
 
     public string Host => "127.0.0.1";
 
-    /// <summary>Starts a broker on 127.0.0.1 at <paramref name="port"/> (0: a free port).</summary>
+    /// <summary>Starts a broker on 127.0.0.1 at <paramref name="port"/> (0: a free port; if another process takes
+    /// the probed port before the broker binds it, another one is probed).</summary>
     public static async Task<EmbeddedBroker> StartAsync(int port = 0)
     {
-        if (port == 0)
+        for (int attempt = 1; ; attempt++)
         {
-            using var probe = new TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
+            int bound = port == 0 ? FreePort() : port;
+            var factory = new MqttServerFactory();
+            var options = factory.CreateServerOptionsBuilder()
+                .WithDefaultEndpoint()
+                .WithDefaultEndpointBoundIPAddress(IPAddress.Loopback)
+                .WithDefaultEndpointBoundIPV6Address(IPAddress.None)
+                .WithDefaultEndpointPort(bound)
+                .Build();
+            var server = factory.CreateMqttServer(options);
+            try
+            {
+                await server.StartAsync().ConfigureAwait(false);
+                return new EmbeddedBroker(server, bound);
+            }
+            catch (SocketException) when (port == 0 && attempt < 5)
+            {
+                server.Dispose();
+            }
         }
-        var factory = new MqttServerFactory();
-        var options = factory.CreateServerOptionsBuilder()
-            .WithDefaultEndpoint()
-            .WithDefaultEndpointBoundIPAddress(IPAddress.Loopback)
-            .WithDefaultEndpointBoundIPV6Address(IPAddress.None)
-            .WithDefaultEndpointPort(port)
-            .Build();
-        var server = factory.CreateMqttServer(options);
-        await server.StartAsync().ConfigureAwait(false);
-        return new EmbeddedBroker(server, port);
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        int port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
     }
 
     public async ValueTask DisposeAsync()
