@@ -11,7 +11,8 @@ namespace EdgeAgent.Tensors.Kernels;
 /// Several matrices that read the same input (Q/K/V, gate/up) run as one job: the input is quantized once and
 /// the pool is dispatched once. Q4_0 and Q8_0 weights on AVX-512 go through <see cref="LegacyGemm"/>'s tiles and K-quant batches through
 /// <see cref="KQuantGemm"/>, both bit-identical to the row dots; Q4_0 and Q8_0 matrices repacked by
-/// <see cref="PackedWeights"/> run <see cref="LegacyPacked"/>'s tiles on their packed copy (bit-identical too).
+/// <see cref="PackedWeights"/> run <see cref="LegacyPacked"/>'s tiles on their packed copy, and Q4_K matrices it
+/// interleaved run <see cref="Q4_KInterleaved"/> on activations permuted to match (bit-identical too).
 /// One instance owns its scratch buffers and is used by one caller at a time; nothing is allocated per call
 /// once the buffers have grown to the largest shape seen.
 /// </summary>
@@ -22,6 +23,8 @@ public sealed unsafe class MatMul
     private readonly ComputePool _pool;
     private byte[] _quantized = [];
     private byte[] _prepared = [];
+    private byte[] _permuted = [];
+    private bool _interleaved;
     private readonly RangeBody _rowsBody;
     private readonly RangeBody _quantizeBody;
 
@@ -156,6 +159,15 @@ public sealed unsafe class MatMul
                 _prepared = GC.AllocateUninitializedArray<byte>((_prepStride * batch) + 64, pinned: true);
             }
         }
+        _interleaved = false;
+        for (int j = 0; j < _jobs; j++)
+        {
+            _interleaved |= _w[j].Packed != null && _w[j].Type == GgmlType.Q4_K;
+        }
+        if (_interleaved && _permuted.Length < qStride * batch)
+        {
+            _permuted = GC.AllocateUninitializedArray<byte>(qStride * batch, pinned: true);
+        }
         _batch = batch;
         _qStride = qStride;
         _dotType = dotType;
@@ -191,6 +203,13 @@ public sealed unsafe class MatMul
             for (int b = start; b < end; b++)
             {
                 _dotType!.Quantize(new ReadOnlySpan<float>(_x + ((long)b * cols), cols), new Span<byte>(q + ((long)b * _qStride), _qStride));
+                if (_interleaved)
+                {
+                    fixed (byte* p = _permuted)
+                    {
+                        Q4_KInterleaved.PermuteActivation(q + ((long)b * _qStride), p + ((long)b * _qStride), cols / KQuantBlocks.QK);
+                    }
+                }
                 if (_gemm)
                 {
                     LegacyGemm.Prepare(_w[0].Type, q + ((long)b * _qStride), cols / 32, Aligned(_prepared) + ((long)b * _prepStride));
@@ -239,6 +258,14 @@ public sealed unsafe class MatMul
                 }
             }
             LegacyGemm.Run(w.Type, w.Data, w.RowBytes, w.Cols / 32, prep, _prepStride, batch, start, end, y, yStride);
+            return;
+        }
+        if (w.Packed != null && w.Type == GgmlType.Q4_K)
+        {
+            fixed (byte* p = _permuted)
+            {
+                Q4_KInterleaved.Run(w.Packed, w.RowBytes, w.Cols / KQuantBlocks.QK, p, qStride, batch, start, end, y, yStride);
+            }
             return;
         }
         if (KQuantGemm.Supports(w.Type, batch))

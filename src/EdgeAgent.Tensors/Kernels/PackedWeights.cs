@@ -10,7 +10,7 @@ public delegate void MatrixBytesReader(long offset, Span<byte> destination);
 
 /// <summary>
 /// Owner of the resident copies of weight matrices: repacked at load where the matmul kernels have a packed layout
-/// (today: Q4_0 and Q8_0 on AVX-512, see <see cref="LegacyPacked"/>), copied as they are otherwise (<see cref="Load"/>).
+/// (today on AVX-512: Q4_0 and Q8_0, see <see cref="LegacyPacked"/>; Q4_K, see <see cref="Q4_KInterleaved"/>), copied as they are otherwise (<see cref="Load"/>).
 /// The source rows are read through a <see cref="MatrixBytesReader"/> (a model file is read, not touched through its
 /// mapping, so its pages do not stay resident next to the copy: the matrices take the file's bytes once, not twice).
 /// The copies live in a few large regions, which on Linux are marked for transparent huge pages (madvise
@@ -34,7 +34,7 @@ public sealed unsafe class PackedWeights : IDisposable
     public long Bytes { get; private set; }
 
     /// <summary>True when <paramref name="w"/> has a packed layout on this machine.</summary>
-    public static bool CanPack(in WeightMatrix w) => LegacyPacked.CanPack(w.Type, w.Rows, w.Cols);
+    public static bool CanPack(in WeightMatrix w) => LegacyPacked.CanPack(w.Type, w.Rows, w.Cols) || Q4_KInterleaved.CanPack(w.Type, w.Cols);
 
     /// <summary>
     /// <paramref name="w"/> with a packed copy read through <paramref name="read"/>, or <paramref name="w"/> itself
@@ -47,7 +47,8 @@ public sealed unsafe class PackedWeights : IDisposable
         {
             return w;
         }
-        long bytes = LegacyPacked.PackedBytes(w.Type, w.Rows, w.Cols);
+        bool interleave = Q4_KInterleaved.CanPack(w.Type, w.Cols);
+        long bytes = interleave ? (long)w.Rows * w.RowBytes : LegacyPacked.PackedBytes(w.Type, w.Rows, w.Cols);
         var dst = Allocate(bytes);
         int chunkRows = Math.Min(ChunkRows, w.Rows);
         // Native, freed at once: garbage arrays here would stay in the process's resident set until a GC.
@@ -58,7 +59,14 @@ public sealed unsafe class PackedWeights : IDisposable
             {
                 int n = Math.Min(chunkRows, w.Rows - r);
                 read((long)r * w.RowBytes, new Span<byte>(src, n * w.RowBytes));
-                LegacyPacked.Pack(w.Type, src, w.Rows, w.Cols, r, r + n, dst);
+                if (interleave)
+                {
+                    Q4_KInterleaved.Pack(src, dst + ((long)r * w.RowBytes), (long)n * w.RowBytes / KQuantBlocks.Q4Bytes);
+                }
+                else
+                {
+                    LegacyPacked.Pack(w.Type, src, w.Rows, w.Cols, r, r + n, dst);
+                }
             }
         }
         finally

@@ -58,7 +58,14 @@ public readonly unsafe struct WeightMatrix
         Span<byte> row = RowBytes <= 16384 ? stackalloc byte[RowBytes] : new byte[RowBytes];
         fixed (byte* p = row)
         {
-            LegacyPacked.Unpack(Type, Packed, Rows, Cols, r, p);
+            if (Type == GgmlType.Q4_K)
+            {
+                Q4_KInterleaved.Unpack(Packed + ((long)r * RowBytes), p, Cols / KQuantBlocks.QK);
+            }
+            else
+            {
+                LegacyPacked.Unpack(Type, Packed, Rows, Cols, r, p);
+            }
         }
         Traits.Dequantize(row, dst[..Cols]);
     }

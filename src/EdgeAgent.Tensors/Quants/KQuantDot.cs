@@ -114,7 +114,7 @@ internal static unsafe class KQuantDot
     /// tiles do exactly this per output in vector lanes, so they are bit-identical to it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Finish512<T>(in KBlockScales s, Vector256<int> isums, Vector256<int> groups, float yd, Vector128<float> sum)
+    internal static Vector128<float> Finish512<T>(in KBlockScales s, Vector256<int> isums, Vector256<int> groups, float yd, Vector128<float> sum)
         where T : struct, IKQuant<T>
     {
         Vector256<int> u = Avx2.UnpackLow(isums, groups) + Avx2.UnpackHigh(isums, groups); // [i, g, i, g] per 128-bit lane
@@ -132,7 +132,7 @@ internal static unsafe class KQuantDot
 
     /// <summary>Lane j = the sum of all lanes of <paramref name="a0"/>…<paramref name="a3"/>[j], in int32 (exact).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<int> Sums4(Vector512<int> a0, Vector512<int> a1, Vector512<int> a2, Vector512<int> a3)
+    internal static Vector128<int> Sums4(Vector512<int> a0, Vector512<int> a1, Vector512<int> a2, Vector512<int> a3)
     {
         // In each 128-bit lane: [a0, a1, a0, a1] partials, then [a0, a1, a2, a3]; then the four lanes added.
         Vector512<int> t01 = Avx512F.UnpackLow(a0, a1) + Avx512F.UnpackHigh(a0, a1);
@@ -144,7 +144,7 @@ internal static unsafe class KQuantDot
 
     /// <summary>Lane j = the sum of the eight lanes of <paramref name="a0"/>…<paramref name="a3"/>[j] (exact).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<int> Sums4(Vector256<int> a0, Vector256<int> a1, Vector256<int> a2, Vector256<int> a3)
+    internal static Vector128<int> Sums4(Vector256<int> a0, Vector256<int> a1, Vector256<int> a2, Vector256<int> a3)
     {
         Vector256<int> t01 = Avx2.UnpackLow(a0, a1) + Avx2.UnpackHigh(a0, a1);
         Vector256<int> t23 = Avx2.UnpackLow(a2, a3) + Avx2.UnpackHigh(a2, a3);
@@ -154,14 +154,14 @@ internal static unsafe class KQuantDot
 
     /// <summary>Σ_g c_g · bsum_g of activation row <paramref name="y"/>, in int32 lanes (to be summed).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> GroupTerms(Vector256<short> c, byte* y) => Avx2.MultiplyAddAdjacent(c, Vector256.Load((short*)(y + Q8BSums)));
+    internal static Vector256<int> GroupTerms(Vector256<short> c, byte* y) => Avx2.MultiplyAddAdjacent(c, Vector256.Load((short*)(y + Q8BSums)));
 
     /// <summary>
     /// <see cref="Finish512{T}"/> for four or eight outputs at once (lane j = output j): the same integers, products
     /// and fused multiply-adds, so every lane is bit-identical to the row dot.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Finish512x4<T>(in KBlockScales s, Vector128<int> isum, Vector128<int> groups, Vector128<float> yd, Vector128<float> sum)
+    internal static Vector128<float> Finish512x4<T>(in KBlockScales s, Vector128<int> isum, Vector128<int> groups, Vector128<float> yd, Vector128<float> sum)
         where T : struct, IKQuant<T>
     {
         if (T.Offset != 0)
@@ -174,7 +174,7 @@ internal static unsafe class KQuantDot
 
     /// <inheritdoc cref="Finish512x4{T}"/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Finish512x8<T>(in KBlockScales s, Vector256<int> isum, Vector256<int> groups, Vector256<float> yd, Vector256<float> sum)
+    internal static Vector256<float> Finish512x8<T>(in KBlockScales s, Vector256<int> isum, Vector256<int> groups, Vector256<float> yd, Vector256<float> sum)
         where T : struct, IKQuant<T>
     {
         if (T.Offset != 0)

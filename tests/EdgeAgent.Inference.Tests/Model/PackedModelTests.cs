@@ -6,7 +6,7 @@ using LLama.Native;
 
 namespace EdgeAgent.Inference.Tests.Model;
 
-/// <summary>A model with its matrices made resident at load (Q4_0 and Q8_0 repacked where AVX-512 is there, the others
+/// <summary>A model with its matrices made resident at load (Q4_0, Q8_0 and Q4_K repacked where AVX-512 is there, the others
 /// copied) gives bit-identical logits to the file layout, over a prefill and decode steps; the copies hold the file's
 /// bytes once.</summary>
 public sealed unsafe class PackedModelTests : IDisposable

@@ -172,7 +172,7 @@ public unsafe class PackedWeightsTests
     {
         using var packing = new PackedWeights();
         var odd = new WeightMatrix(null, GgmlType.Q4_0, 6, 64);      // rows not a multiple of 4
-        var k = new WeightMatrix(null, GgmlType.Q4_K, 8, 256);       // no packed K-quant layout
+        var k = new WeightMatrix(null, GgmlType.Q6_K, 8, 256);       // no packed Q6_K layout (Q4_K has one: Q4_KInterleavedTests)
         var narrow = new WeightMatrix(null, GgmlType.Q4_0, 8, 32);   // odd block count
         Assert.True(packing.Pack(odd).Packed == null);
         Assert.True(packing.Pack(k).Packed == null);
