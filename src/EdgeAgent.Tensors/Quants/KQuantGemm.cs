@@ -31,10 +31,10 @@ internal static unsafe class KQuantGemm
         float* four = stackalloc float[8];
         if (batch < 4)
         {
-            for (int b = 0; b < batch; b++)
+            for (int a = 0; a < batch; a++)
             {
-                byte* yb = q + ((long)b * qStride);
-                float* yRow = y + ((long)b * yStride);
+                byte* yb = q + ((long)a * qStride);
+                float* yRow = y + ((long)a * yStride);
                 for (int r = r0; r < r1; r++)
                 {
                     yRow[r] = KQuantDot.Dot512<T>(w + ((long)r * rowBytes), yb, nb);
@@ -42,29 +42,39 @@ internal static unsafe class KQuantGemm
             }
             return;
         }
-        for (int r = r0; r < r1; r++)
+        // Activation rows outside, weight rows inside: a group of eight activation rows stays in L1 while the range's
+        // weight rows stream past (the other order re-read the whole batch from L2 for every weight row).
+        int b = 0;
+        for (; b + 8 <= batch; b += 8)
         {
-            byte* x = w + ((long)r * rowBytes);
-            int b = 0;
-            for (; b + 8 <= batch; b += 8)
+            byte* qb = q + ((long)b * qStride);
+            for (int r = r0; r < r1; r++)
             {
-                KQuantDot.Dot512x8<T>(x, q + ((long)b * qStride), qStride, nb, four);
+                KQuantDot.Dot512x8<T>(w + ((long)r * rowBytes), qb, qStride, nb, four);
                 for (int j = 0; j < 8; j++)
                 {
                     y[((long)(b + j) * yStride) + r] = four[j];
                 }
             }
-            for (; b + 4 <= batch; b += 4)
+        }
+        for (; b + 4 <= batch; b += 4)
+        {
+            byte* qb = q + ((long)b * qStride);
+            for (int r = r0; r < r1; r++)
             {
-                KQuantDot.Dot512x4<T>(x, q + ((long)b * qStride), qStride, nb, four);
+                KQuantDot.Dot512x4<T>(w + ((long)r * rowBytes), qb, qStride, nb, four);
                 for (int j = 0; j < 4; j++)
                 {
                     y[((long)(b + j) * yStride) + r] = four[j];
                 }
             }
-            for (; b < batch; b++)
+        }
+        for (; b < batch; b++)
+        {
+            byte* qb = q + ((long)b * qStride);
+            for (int r = r0; r < r1; r++)
             {
-                y[((long)b * yStride) + r] = KQuantDot.Dot<T>(x, q + ((long)b * qStride), nb);
+                y[((long)b * yStride) + r] = KQuantDot.Dot<T>(w + ((long)r * rowBytes), qb, nb);
             }
         }
     }
