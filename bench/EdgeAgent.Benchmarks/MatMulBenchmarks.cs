@@ -7,7 +7,8 @@ using EdgeAgent.Tensors.Threading;
 namespace EdgeAgent.Benchmarks;
 
 /// <summary>One matmul of the TinyLlama FFN shape (5632 × 2048) per weight type: decode (1 row) and a prefill batch,
-/// on the file layout and (Q4_0, Q8_0) on the copy repacked at load as the engine runs it.</summary>
+/// on the file layout and on the copy repacked at load as the engine runs it (Q4_0 and Q8_0 in 4-row runs, Q4_K
+/// interleaved).</summary>
 [MemoryDiagnoser]
 public unsafe class MatMulBenchmarks
 {
@@ -54,7 +55,7 @@ public unsafe class MatMulBenchmarks
         if (Packed)
         {
             _packing = new PackedWeights();
-            _w = _packing.Pack(_w); // K-quants have no packed layout: the same matrix, measured twice
+            _w = _packing.Pack(_w);
         }
         _x = new float[Batch * Cols];
         for (int i = 0; i < _x.Length; i++)
