@@ -37,6 +37,7 @@ public sealed class Transformer
     private int _layer;
     private int _startPos;
     private int _batch;
+    private int _tokenBase; // first token row of the FFN-norm and SwiGLU jobs (the last layer may run only its output rows)
     private readonly RangeBody _attentionBody;
     private readonly RangeBody _attnNormBody;
     private readonly RangeBody _qkvBody;
@@ -138,31 +139,57 @@ public sealed class Transformer
 
             Trace?.Invoke($"attn_norm-{l}", _xb, T * D);
 
+            // The last layer needs every token's k and v (the cache) but the rest only for the tokens whose logits are
+            // asked for: rows [T − keep, T) (llama.cpp does the same). Their values are the same bit for bit (every
+            // kernel here gives a row the same result whatever the batch). A trace wants every row: no skipping then.
+            int keep = l == c.Layers - 1 && Trace is null ? (logitsFrom < 0 ? 0 : T - logitsFrom) : T;
+            int first = T - keep;
+
             // q = Wq·xb (+bq), k = Wk·xb (+bk), v = Wv·xb (+bv)      (T, H·Hd), (T, K·Hd), (T, K·Hd)
-            _matmul.Forward(_xb, T, L.Wq, _q, QD, L.Wk, _k, KD, L.Wv, _v, KD);
-            ForTokens(T, _qkvBody);
+            if (keep == T)
+            {
+                _matmul.Forward(_xb, T, L.Wq, _q, QD, L.Wk, _k, KD, L.Wv, _v, KD);
+            }
+            else
+            {
+                _matmul.Forward(_xb, T, L.Wk, _k, KD, L.Wv, _v, KD);
+                if (keep > 0)
+                {
+                    _matmul.Forward(L.Wq, _xb.AsSpan(first * D, keep * D), _q.AsSpan(first * QD, keep * QD), keep, QD);
+                }
+            }
+            ForTokens(T, _qkvBody); // rows of q below `first` hold stale values: roped, never read
 
             Trace?.Invoke($"Qcur-{l}", _q, T * QD);
             Trace?.Invoke($"Kcur-{l}", _k, T * KD);
             Trace?.Invoke($"Vcur-{l}", _v, T * KD);
+            if (keep == 0)
+            {
+                continue;
+            }
 
-            // att = softmax(q·Kᵀ/√Hd, causal) · V   per (token, head)  (T, H·Hd)
-            _pool.For(T * c.Heads, ItemGrain(T * c.Heads), _attentionBody);
+            // att = softmax(q·Kᵀ/√Hd, causal) · V   per (token, head)  (T, H·Hd); items run latest tokens first, so
+            // keep·H items are the last `keep` tokens.
+            _pool.For(keep * c.Heads, ItemGrain(keep * c.Heads), _attentionBody);
 
             Trace?.Invoke($"kqv_out-{l}", _att, T * QD);
             // x += Wo·att                                             (T, D)
-            _matmul.Forward(L.Wo, _att, _proj, T, D);
-            TensorPrimitives.Add(_x.AsSpan(0, T * D), _proj.AsSpan(0, T * D), _x.AsSpan(0, T * D));
+            var x = _x.AsSpan(first * D, keep * D);
+            var proj = _proj.AsSpan(first * D, keep * D);
+            _matmul.Forward(L.Wo, _att.AsSpan(first * QD, keep * QD), proj, keep, D);
+            TensorPrimitives.Add(x, proj, x);
             Trace?.Invoke($"ffn_inp-{l}", _x, T * D);
 
             // xb = rmsnorm(x) · ffn_norm; x += Wdown·(silu(Wgate·xb) ⊙ (Wup·xb))
-            ForTokens(T, _ffnNormBody);
-            _matmul.Forward(_xb, T, L.WGate, _hb, F, L.WUp, _hb2, F);
-            ForTokens(T, _swiGluBody);
+            _tokenBase = first;
+            ForTokens(keep, _ffnNormBody);
+            _matmul.Forward(_xb.AsSpan(first * D, keep * D), keep, L.WGate, _hb.AsSpan(first * F, keep * F), F, L.WUp, _hb2.AsSpan(first * F, keep * F), F);
+            ForTokens(keep, _swiGluBody);
+            _tokenBase = 0;
             Trace?.Invoke($"ffn_swiglu-{l}", _hb, T * F);
-            _matmul.Forward(L.WDown, _hb, _proj, T, D);
+            _matmul.Forward(L.WDown, _hb.AsSpan(first * F, keep * F), proj, keep, D);
             Trace?.Invoke($"ffn_out-{l}", _proj, T * D);
-            TensorPrimitives.Add(_x.AsSpan(0, T * D), _proj.AsSpan(0, T * D), _x.AsSpan(0, T * D));
+            TensorPrimitives.Add(x, proj, x);
             Trace?.Invoke($"l_out-{l}", _x, T * D);
         }
         _cache = null;
@@ -216,7 +243,7 @@ public sealed class Transformer
     private void FfnNormRange(int start, int end)
     {
         int D = _c.Dim;
-        for (int t = start; t < end; t++)
+        for (int t = _tokenBase + start; t < _tokenBase + end; t++)
         {
             RmsNorm.Apply(_x.AsSpan(t * D, D), _layerWeights!.FfnNorm, _xb.AsSpan(t * D, D), _c.RmsEps);
         }
@@ -225,7 +252,7 @@ public sealed class Transformer
     private void SwiGluRange(int start, int end)
     {
         int F = _c.FfnDim;
-        for (int t = start; t < end; t++)
+        for (int t = _tokenBase + start; t < _tokenBase + end; t++)
         {
             SwiGlu.Apply(_hb.AsSpan(t * F, F), _hb2.AsSpan(t * F, F));
         }

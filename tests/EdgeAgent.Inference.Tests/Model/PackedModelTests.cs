@@ -66,6 +66,61 @@ public sealed unsafe class PackedModelTests : IDisposable
         }
     }
 
+    /// <summary>The last layer runs attention and the FFN only for the rows whose logits are asked for (and none for
+    /// a chunk without logits): the last token's logits and every cached k and v are bit-identical to a run that
+    /// computes every row, in one batch or in chunks, and the decode steps after it agree too.</summary>
+    [Theory]
+    [InlineData("MOSTLY_Q4_0")]
+    [InlineData("MOSTLY_Q4_K_M")]
+    public void TheLastLayerSkipsRowsWithoutLogitsAndChangesNoBit(string ftype)
+    {
+        string f32 = Path.Combine(_dir, "f32.gguf"), q = Path.Combine(_dir, "q.gguf");
+        RandomModel.Write(f32, new RandomModelShape("llama", Dim: 256, Layers: 2, Heads: 4, KvHeads: 2, FfnDim: 512, VocabSize: 512), seed: 12);
+        LlamaCppLogits.Quantize(f32, q, Enum.Parse<LLamaFtype>(ftype));
+        using var file = GgufFile.Open(q);
+        var config = ModelConfig.FromGguf(file);
+        using var weights = ModelWeights.FromGguf(file, config, pack: true);
+        using var pool = new ComputePool(2);
+        var every = new Transformer(config, weights, pool, 64);
+        var skipping = new Transformer(config, weights, pool, 64);
+        var chunked = new Transformer(config, weights, pool, 64, maxBatch: 4); // chunks of 4, 4, 1: two without logits
+        var ce = new KvCache(config, 64);
+        var cs = new KvCache(config, 64);
+        var cc = new KvCache(config, 64);
+        int v = config.VocabSize;
+        int[] prompt = [1, 5, 9, 200, 17, 3, 3, 400, 12];
+        var all = new float[prompt.Length * v];
+        var ls = new float[v];
+        var lc = new float[v];
+        every.Forward(prompt, ce, all, allLogits: true);
+        skipping.Forward(prompt, cs, ls);
+        chunked.Forward(prompt, cc, lc);
+        var lastRow = all.AsSpan((prompt.Length - 1) * v, v).ToArray();
+        Assert.Equal(lastRow.Select(BitConverter.SingleToInt32Bits), ls.Select(BitConverter.SingleToInt32Bits));
+        Assert.Equal(lastRow.Select(BitConverter.SingleToInt32Bits), lc.Select(BitConverter.SingleToInt32Bits));
+        for (int l = 0; l < config.Layers; l++)
+        {
+            var keys = ce.Keys(l, prompt.Length).ToArray();
+            Assert.Equal(keys, cs.Keys(l, prompt.Length).ToArray());
+            Assert.Equal(keys, cc.Keys(l, prompt.Length).ToArray());
+            for (int ch = 0; ch < config.KvDim; ch++)
+            {
+                var values = ce.ValueChannel(l, ch)[..prompt.Length].ToArray();
+                Assert.Equal(values, cs.ValueChannel(l, ch)[..prompt.Length].ToArray());
+                Assert.Equal(values, cc.ValueChannel(l, ch)[..prompt.Length].ToArray());
+            }
+        }
+        var le = lastRow;
+        for (int step = 0; step < 4; step++)
+        {
+            int next = Array.IndexOf(le, le.Max());
+            le = new float[v];
+            every.Forward([next], ce, le);
+            skipping.Forward([next], cs, ls);
+            Assert.Equal(le.Select(BitConverter.SingleToInt32Bits), ls.Select(BitConverter.SingleToInt32Bits));
+        }
+    }
+
     [Fact]
     public void ReadTensorBytesReadsTheFileAndRefusesRangesOutsideTheTensor()
     {
