@@ -1,3 +1,4 @@
+using EdgeAgent.Tensors.Kernels;
 using EdgeAgent.Inference.ChatTemplates;
 using EdgeAgent.Inference.Gguf;
 using EdgeAgent.Inference.Llama2c;
@@ -57,7 +58,11 @@ public sealed class LlamaModel : IDisposable
         try
         {
             var config = ModelConfig.FromGguf(file);
+            // The kernels get their optimized code compiled while the weights load (KernelWarmup), not during the
+            // first prompt.
+            var warmup = KernelWarmup.Start(file.Tensors.Where(t => t.Dimensions.Length == 2).Select(t => t.Type), config.HeadDim);
             var weights = ModelWeights.FromGguf(file, config);
+            warmup.Wait();
             return new LlamaModel(file, config, weights);
         }
         catch
