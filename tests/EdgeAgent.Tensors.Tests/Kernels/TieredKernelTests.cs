@@ -17,6 +17,7 @@ public unsafe class TieredKernelTests
     [InlineData(GgmlType.Q8_0, true)]
     [InlineData(GgmlType.Q4_0, false)]
     [InlineData(GgmlType.Q4_K, false)]
+    [InlineData(GgmlType.Q4_K, true)]
     [InlineData(GgmlType.Q6_K, false)]
     public void OutputsEqualRowDotsAfterTierUp(GgmlType type, bool pack)
     {
