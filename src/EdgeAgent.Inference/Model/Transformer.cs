@@ -183,7 +183,10 @@ public sealed class Transformer
             // xb = rmsnorm(x) · ffn_norm; x += Wdown·(silu(Wgate·xb) ⊙ (Wup·xb))
             _tokenBase = first;
             ForTokens(keep, _ffnNormBody);
-            _matmul.Forward(_xb.AsSpan(first * D, keep * D), keep, L.WGate, _hb.AsSpan(first * F, keep * F), F, L.WUp, _hb2.AsSpan(first * F, keep * F), F);
+            _matmul.Forward(
+                _xb.AsSpan(first * D, keep * D), keep,
+                L.WGate, _hb.AsSpan(first * F, keep * F), F,
+                L.WUp, _hb2.AsSpan(first * F, keep * F), F);
             ForTokens(keep, _swiGluBody);
             _tokenBase = 0;
             Trace?.Invoke($"ffn_swiglu-{l}", _hb, T * F);

@@ -10,7 +10,8 @@ public delegate void MatrixBytesReader(long offset, Span<byte> destination);
 
 /// <summary>
 /// Owner of the resident copies of weight matrices: repacked at load where the matmul kernels have a packed layout
-/// (today on AVX-512: Q4_0 and Q8_0, see <see cref="LegacyPacked"/>; Q4_K, see <see cref="Q4_KInterleaved"/>), copied as they are otherwise (<see cref="Load"/>).
+/// (today on AVX-512: Q4_0 and Q8_0, see <see cref="LegacyPacked"/>; Q4_K, see <see cref="Q4_KInterleaved"/>),
+/// copied as they are otherwise (<see cref="Load"/>).
 /// The source rows are read through a <see cref="MatrixBytesReader"/> (a model file is read, not touched through its
 /// mapping, so its pages do not stay resident next to the copy: the matrices take the file's bytes once, not twice).
 /// The copies live in a few large regions, which on Linux are marked for transparent huge pages (madvise
