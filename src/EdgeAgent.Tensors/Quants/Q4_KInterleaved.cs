@@ -111,6 +111,23 @@ internal static unsafe class Q4_KInterleaved
         u3 = Vector512.ShiftRightLogical(b.AsUInt16(), 4).AsByte() & mask;
     }
 
+    /// <summary>The sub-block scales of <paramref name="s"/> spread over the 32 pair lanes of a step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> PairScales(in KBlockScales s, Vector512<short> spread) =>
+        Avx512BW.PermuteVar32x16(Avx2.ConvertToVector256Int16(s.Scales).ToVector512Unsafe(), spread);
+
+    /// <summary>Lane j: Σ_g min_g · bsum_g of activation row j of the four at <paramref name="y"/> (exact).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<int> MinTerms4(Vector256<short> mins, byte* y, nint yStride) => KQuantDot.Sums4(
+        KQuantDot.GroupTerms(mins, y), KQuantDot.GroupTerms(mins, y + yStride),
+        KQuantDot.GroupTerms(mins, y + (2 * yStride)), KQuantDot.GroupTerms(mins, y + (3 * yStride)));
+
+    /// <summary>Lane j: the scale of activation row j of the four at <paramref name="y"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> ActScales4(byte* y, nint yStride) => Vector128.Create(
+        Unsafe.ReadUnaligned<float>(y + Q8D), Unsafe.ReadUnaligned<float>(y + yStride + Q8D),
+        Unsafe.ReadUnaligned<float>(y + (2 * yStride) + Q8D), Unsafe.ReadUnaligned<float>(y + (3 * yStride) + Q8D));
+
     /// <summary>Σ over the super-block of scale·u·q8 for one (permuted) activation block, in 16 int32 lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> Products(Vector512<byte> u0, Vector512<byte> u1, Vector512<byte> u2, Vector512<byte> u3, byte* y, Vector512<short> sc)
@@ -135,9 +152,8 @@ internal static unsafe class Q4_KInterleaved
         for (int i = 0; i < nb; i++, x += Q4Bytes, y += Q8Bytes)
         {
             KBlockScales s = Q4_KKernel.Scales(x);
-            Vector512<short> sc = Avx512BW.PermuteVar32x16(Avx2.ConvertToVector256Int16(s.Scales).ToVector512Unsafe(), spread);
             Levels(x, out var u0, out var u1, out var u2, out var u3);
-            Vector512<int> acc = Products(u0, u1, u2, u3, y, sc);
+            Vector512<int> acc = Products(u0, u1, u2, u3, y, PairScales(in s, spread));
             if (i > 0)
             {
                 sum = KQuantDot.Finish512<Q4_KKernel>(in last, lastSums, lastGroups, lastYd, sum);
@@ -162,16 +178,12 @@ internal static unsafe class Q4_KInterleaved
         for (int i = 0; i < nb; i++, x += Q4Bytes, y += Q8Bytes)
         {
             KBlockScales s = Q4_KKernel.Scales(x);
-            Vector512<short> sc = Avx512BW.PermuteVar32x16(Avx2.ConvertToVector256Int16(s.Scales).ToVector512Unsafe(), spread);
+            Vector512<short> sc = PairScales(in s, spread);
             Levels(x, out var u0, out var u1, out var u2, out var u3);
             byte* y1 = y + yStride, y2 = y1 + yStride, y3 = y2 + yStride;
             Vector128<int> isum = KQuantDot.Sums4(Products(u0, u1, u2, u3, y, sc), Products(u0, u1, u2, u3, y1, sc), Products(u0, u1, u2, u3, y2, sc), Products(u0, u1, u2, u3, y3, sc));
-            Vector256<short> c = Avx2.ConvertToVector256Int16(s.Mins);
-            Vector128<int> groups = KQuantDot.Sums4(KQuantDot.GroupTerms(c, y), KQuantDot.GroupTerms(c, y1), KQuantDot.GroupTerms(c, y2), KQuantDot.GroupTerms(c, y3));
-            Vector128<float> yd = Vector128.Create(
-                Unsafe.ReadUnaligned<float>(y + Q8D), Unsafe.ReadUnaligned<float>(y1 + Q8D),
-                Unsafe.ReadUnaligned<float>(y2 + Q8D), Unsafe.ReadUnaligned<float>(y3 + Q8D));
-            sum = KQuantDot.Finish512x4<Q4_KKernel>(in s, isum, groups, yd, sum);
+            Vector128<int> mins = MinTerms4(Avx2.ConvertToVector256Int16(s.Mins), y, yStride);
+            sum = KQuantDot.Finish512x4<Q4_KKernel>(in s, isum, mins, ActScales4(y, yStride), sum);
         }
         sum.Store(result);
     }
@@ -184,20 +196,15 @@ internal static unsafe class Q4_KInterleaved
         for (int i = 0; i < nb; i++, x += Q4Bytes, y += Q8Bytes)
         {
             KBlockScales s = Q4_KKernel.Scales(x);
-            Vector512<short> sc = Avx512BW.PermuteVar32x16(Avx2.ConvertToVector256Int16(s.Scales).ToVector512Unsafe(), spread);
+            Vector512<short> sc = PairScales(in s, spread);
             Levels(x, out var u0, out var u1, out var u2, out var u3);
             byte* y1 = y + yStride, y2 = y1 + yStride, y3 = y2 + yStride, y4 = y3 + yStride, y5 = y4 + yStride, y6 = y5 + yStride, y7 = y6 + yStride;
             Vector128<int> lo = KQuantDot.Sums4(Products(u0, u1, u2, u3, y, sc), Products(u0, u1, u2, u3, y1, sc), Products(u0, u1, u2, u3, y2, sc), Products(u0, u1, u2, u3, y3, sc));
             Vector128<int> hi = KQuantDot.Sums4(Products(u0, u1, u2, u3, y4, sc), Products(u0, u1, u2, u3, y5, sc), Products(u0, u1, u2, u3, y6, sc), Products(u0, u1, u2, u3, y7, sc));
             Vector256<short> c = Avx2.ConvertToVector256Int16(s.Mins);
-            Vector128<int> groupsLo = KQuantDot.Sums4(KQuantDot.GroupTerms(c, y), KQuantDot.GroupTerms(c, y1), KQuantDot.GroupTerms(c, y2), KQuantDot.GroupTerms(c, y3));
-            Vector128<int> groupsHi = KQuantDot.Sums4(KQuantDot.GroupTerms(c, y4), KQuantDot.GroupTerms(c, y5), KQuantDot.GroupTerms(c, y6), KQuantDot.GroupTerms(c, y7));
-            Vector256<float> yd = Vector256.Create(
-                Unsafe.ReadUnaligned<float>(y + Q8D), Unsafe.ReadUnaligned<float>(y1 + Q8D),
-                Unsafe.ReadUnaligned<float>(y2 + Q8D), Unsafe.ReadUnaligned<float>(y3 + Q8D),
-                Unsafe.ReadUnaligned<float>(y4 + Q8D), Unsafe.ReadUnaligned<float>(y5 + Q8D),
-                Unsafe.ReadUnaligned<float>(y6 + Q8D), Unsafe.ReadUnaligned<float>(y7 + Q8D));
-            sum = KQuantDot.Finish512x8<Q4_KKernel>(in s, Vector256.Create(lo, hi), Vector256.Create(groupsLo, groupsHi), yd, sum);
+            Vector256<int> mins = Vector256.Create(MinTerms4(c, y, yStride), MinTerms4(c, y4, yStride));
+            Vector256<float> yd = Vector256.Create(ActScales4(y, yStride), ActScales4(y4, yStride));
+            sum = KQuantDot.Finish512x8<Q4_KKernel>(in s, Vector256.Create(lo, hi), mins, yd, sum);
         }
         sum.Store(result);
     }
