@@ -217,7 +217,10 @@ public sealed class Transformer
     {
         if (tokens > 1 && _pool.ThreadCount > 1)
         {
-            _pool.For(tokens, ItemGrain(tokens), body);
+            // One share per thread, as MatMul splits a prefill batch (multiples of 8 tokens): the thread that wrote
+            // a token's rows usually reads them next (the caller claims first), so they stay in its cache.
+            int share = (tokens + _pool.ThreadCount - 1) / _pool.ThreadCount;
+            _pool.For(tokens, tokens >= 16 ? (share + 7) & ~7 : ItemGrain(tokens), body);
         }
         else
         {

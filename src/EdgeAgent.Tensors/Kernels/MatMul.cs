@@ -27,6 +27,9 @@ public sealed unsafe class MatMul
     private bool _interleaved;
     private readonly RangeBody _rowsBody;
     private readonly RangeBody _quantizeBody;
+    private readonly RangeBody _tokensBody;
+    private int _b0; // first activation row of the rows job (the token-split job runs one group of rows at a time)
+    private int _bCount;
 
     // Current job (read by _rowsBody on the pool threads): matrix j covers fused rows [_rowStart[j], _rowStart[j+1]).
     private readonly WeightMatrix[] _w = new WeightMatrix[MaxJobs];
@@ -46,6 +49,7 @@ public sealed unsafe class MatMul
         _pool = pool;
         _rowsBody = RunRows;
         _quantizeBody = QuantizeRows;
+        _tokensBody = RunTokens;
     }
 
     /// <summary>Computes <c>y[b, r] = Σ_c W[r, c] · x[b, c]</c> for <paramref name="batch"/> activation rows.</summary>
@@ -171,11 +175,23 @@ public sealed unsafe class MatMul
         _batch = batch;
         _qStride = qStride;
         _dotType = dotType;
+        int rows = _rowStart[_jobs];
         fixed (float* px = x)
         {
+            _x = px;
+            if (SplitByTokens(batch, rows))
+            {
+                // Prefill: each thread takes a share of the activation rows, quantizes them and computes every output
+                // row for them, so the activations a core reads and the outputs it writes stay in its own cache.
+                _b0 = 0;
+                _bCount = batch;
+                int share = (batch + _pool.ThreadCount - 1) / _pool.ThreadCount;
+                _pool.For(batch, (share + 7) & ~7, _tokensBody);
+                _x = null;
+                return;
+            }
             // Each activation row quantized once (and, for the tiles, made dot-ready once), shared by every row of
             // every fused matrix; a batch is spread over the pool (in prefill this was serial time on one core).
-            _x = px;
             if (batch > 1 && _pool.ThreadCount > 1)
             {
                 _pool.For(batch, Math.Max(1, batch / (_pool.ThreadCount * 8)), _quantizeBody);
@@ -186,13 +202,49 @@ public sealed unsafe class MatMul
             }
             _x = null;
         }
-        int rows = _rowStart[_jobs];
+        _b0 = 0;
+        _bCount = batch;
         // A few chunks per thread so uneven progress balances out; multiples of 4 rows for the 4-row tiles. A batch
         // makes every row costly, so it gets finer chunks (less idle time at the job's end) of at least 16 rows.
         int grain = batch >= 4
             ? Math.Max(16, (rows / (_pool.ThreadCount * 16)) & ~3)
             : Math.Max(4, (rows / (_pool.ThreadCount * 4)) & ~3);
         _pool.For(rows, grain, _rowsBody);
+    }
+
+    /// <summary>
+    /// Whether a batch runs split by activation rows (each thread: its rows against every weight row) rather than by
+    /// weight rows (each thread: its weight rows against every activation row). Split by weight rows, every core reads
+    /// every activation row and writes a slice of every output row, so the activations cross between the cores in
+    /// every matmul and every per-token step after it; when the two cores sit far apart (a cache-line round trip of
+    /// ~350 ns instead of ~90 on this machine at times) that traffic cost a quarter of the prefill. Split by
+    /// activation rows, that traffic stays in each core's cache, but every thread reads all the weights. So the split
+    /// is by activation rows when the weights are at most twice the activations and outputs the job moves: SmolLM2's
+    /// and the 250M model's matrices, not TinyLlama's (docs/performance.md, stop 15).
+    /// </summary>
+    private bool SplitByTokens(int batch, int rows)
+    {
+        if (batch < 16 || _pool.ThreadCount < 2)
+        {
+            return false;
+        }
+        long weights = 0;
+        for (int j = 0; j < _jobs; j++)
+        {
+            weights += (long)_w[j].Rows * _w[j].RowBytes;
+        }
+        long activations = (long)batch * (_w[0].Cols + rows) * sizeof(float);
+        return weights <= 2 * activations;
+    }
+
+    /// <summary>Activation rows [start, end): quantized, then every row of every job against them.</summary>
+    private void RunTokens(int start, int end)
+    {
+        QuantizeRows(start, end);
+        for (int j = 0; j < _jobs; j++)
+        {
+            RunRows(j, 0, _w[j].Rows, start, end - start);
+        }
     }
 
     private void QuantizeRows(int start, int end)
@@ -232,19 +284,19 @@ public sealed unsafe class MatMul
             int lo = Math.Max(start, _rowStart[j]), hi = Math.Min(end, _rowStart[j + 1]);
             if (lo < hi)
             {
-                RunRows(j, lo - _rowStart[j], hi - _rowStart[j]);
+                RunRows(j, lo - _rowStart[j], hi - _rowStart[j], _b0, _bCount);
             }
         }
     }
 
-    private void RunRows(int job, int start, int end)
+    private void RunRows(int job, int start, int end, int b0, int batch)
     {
         var w = _w[job];
-        float* y = (float*)_y[job];
-        int batch = _batch, qStride = _qStride, yStride = _yStride[job];
+        int qStride = _qStride, yStride = _yStride[job];
+        float* y = (float*)_y[job] + ((long)b0 * yStride);
         if (_gemm)
         {
-            byte* prep = Aligned(_prepared);
+            byte* prep = Aligned(_prepared) + ((long)b0 * _prepStride);
             if (w.Packed != null)
             {
                 // Packed groups of four rows; a range that does not start or end on a group runs its odd rows on the file layout.
@@ -264,7 +316,7 @@ public sealed unsafe class MatMul
         {
             fixed (byte* p = _permuted)
             {
-                Q4_KInterleaved.Run(w.Packed, w.RowBytes, w.Cols / KQuantBlocks.QK, p, qStride, batch, start, end, y, yStride);
+                Q4_KInterleaved.Run(w.Packed, w.RowBytes, w.Cols / KQuantBlocks.QK, p + ((long)b0 * qStride), qStride, batch, start, end, y, yStride);
             }
             return;
         }
@@ -272,12 +324,12 @@ public sealed unsafe class MatMul
         {
             fixed (byte* q8 = _quantized)
             {
-                KQuantGemm.Run(w.Type, w.Data, w.RowBytes, w.Cols / 256, q8, qStride, batch, start, end, y, yStride);
+                KQuantGemm.Run(w.Type, w.Data, w.RowBytes, w.Cols / 256, q8 + ((long)b0 * qStride), qStride, batch, start, end, y, yStride);
             }
             return;
         }
         var dot = w.Traits.VecDot ?? throw new NotSupportedException($"{w.Type} has no dot kernel");
-        ReadOnlySpan<byte> q = _quantized;
+        ReadOnlySpan<byte> q = _quantized.AsSpan(b0 * qStride);
         int cols = w.Cols;
         for (int r = start; r < end; r++)
         {

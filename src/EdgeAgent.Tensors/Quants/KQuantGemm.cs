@@ -42,8 +42,18 @@ internal static unsafe class KQuantGemm
             }
             return;
         }
-        // Activation rows outside, weight rows inside: a group of eight activation rows stays in L1 while the range's
-        // weight rows stream past (the other order re-read the whole batch from L2 for every weight row).
+        // Activation rows outside, weight rows inside: a group of eight activation rows stays in L1 while a block of
+        // weight rows streams past (the other order re-read the whole batch from L2 for every weight row); rows in
+        // blocks of 64, so the block's weights stay in L2 while every group passes.
+        for (int rb = r0; rb < r1; rb += 64)
+        {
+            RunBlock<T>(w, rowBytes, nb, q, qStride, batch, rb, Math.Min(r1, rb + 64), y, yStride, four);
+        }
+    }
+
+    private static void RunBlock<T>(byte* w, int rowBytes, int nb, byte* q, int qStride, int batch, int r0, int r1, float* y, int yStride, float* four)
+        where T : struct, IKQuant<T>
+    {
         int b = 0;
         for (; b + 8 <= batch; b += 8)
         {

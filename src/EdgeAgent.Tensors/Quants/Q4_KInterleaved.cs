@@ -215,6 +215,17 @@ internal static unsafe class Q4_KInterleaved
     /// from L2 for each weight row, and those loads, not the multiplies, set the pace.</remarks>
     public static void Run(byte* w, int rowBytes, int nb, byte* q, int qStride, int batch, int r0, int r1, float* y, int yStride)
     {
+        // Rows in blocks of RowBlock, so a block's weights stay in L2 while every group of activation rows passes.
+        for (int rb = r0; rb < r1; rb += RowBlock)
+        {
+            RunBlock(w, rowBytes, nb, q, qStride, batch, rb, Math.Min(r1, rb + RowBlock), y, yStride);
+        }
+    }
+
+    private const int RowBlock = 64;
+
+    private static void RunBlock(byte* w, int rowBytes, int nb, byte* q, int qStride, int batch, int r0, int r1, float* y, int yStride)
+    {
         float* eight = stackalloc float[8];
         int b = 0;
         for (; b + 8 <= batch; b += 8)

@@ -31,6 +31,14 @@ public unsafe class MatMulTests
         { GgmlType.Q5_K, 3, 512, 8 },
         { GgmlType.Q2_K, 3, 256, 11 },
         { GgmlType.Q3_K, 2, 256, 9 },
+        // Batches of 16 and more with small weights split by activation rows (MatMul.SplitByTokens): a share of 24
+        // and one of 16 (or 1, 9), each quantized by the thread that multiplies it.
+        { GgmlType.Q4_0, 37, 192, 40 },
+        { GgmlType.Q8_0, 21, 128, 17 },
+        { GgmlType.Q4_K, 10, 512, 33 },
+        { GgmlType.Q6_K, 7, 256, 20 },
+        { GgmlType.Q5_K, 5, 256, 24 },
+        { GgmlType.F16, 9, 64, 18 },
     };
 
     /// <summary>Q4_0's 4 × 4 tile sums a block's <c>Σ u·y</c> (nibbles 0-15) in wrapping 16-bit arithmetic before

@@ -78,6 +78,8 @@ public unsafe class PackedWeightsTests
         { GgmlType.Q8_0, 64, 256, 5 },
         { GgmlType.Q8_0, 40, 576, 4 },
         { GgmlType.Q8_0, 8, 128, 11 },
+        { GgmlType.Q4_0, 64, 256, 40 },  // split by activation rows: shares of 24 and 16
+        { GgmlType.Q8_0, 36, 192, 17 },  // shares of 16 and 1
     };
 
     [Theory]

@@ -165,6 +165,7 @@ public unsafe class Q4_KInterleavedTests
     [InlineData(3)]
     [InlineData(5)]
     [InlineData(13)]
+    [InlineData(40)] // split by activation rows
     public void The_matmul_on_an_interleaved_copy_equals_the_file_layout_with_fused_jobs(int batch)
     {
         if (!Runs)
