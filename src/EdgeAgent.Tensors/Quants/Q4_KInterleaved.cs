@@ -209,57 +209,17 @@ internal static unsafe class Q4_KInterleaved
         sum.Store(result);
     }
 
-    /// <summary><c>y[b·yStride + r] = W[r]·q[b]</c> for interleaved rows [r0, r1) and permuted activation rows b &lt; batch.</summary>
-    /// <remarks>Activation rows outside, weight rows inside: eight activation rows (8 × 292 bytes a super-block) stay in
-    /// L1 while the range's weight rows stream past them. The other order re-read every activation row of the batch
-    /// from L2 for each weight row, and those loads, not the multiplies, set the pace.</remarks>
-    public static void Run(byte* w, int rowBytes, int nb, byte* q, int qStride, int batch, int r0, int r1, float* y, int yStride)
-    {
-        // Rows in blocks of RowBlock, so a block's weights stay in L2 while every group of activation rows passes.
-        for (int rb = r0; rb < r1; rb += RowBlock)
-        {
-            RunBlock(w, rowBytes, nb, q, qStride, batch, rb, Math.Min(r1, rb + RowBlock), y, yStride);
-        }
-    }
+    /// <summary><c>y[b·yStride + r] = W[r]·q[b]</c> for interleaved rows [r0, r1) and permuted activation rows b &lt; batch
+    /// (the loop order of <see cref="KQuantGemm.RunBatch{TDots}"/>).</summary>
+    public static void Run(byte* w, int rowBytes, int nb, byte* q, int qStride, int batch, int r0, int r1, float* y, int yStride) =>
+        KQuantGemm.RunBatch<Dots>(w, rowBytes, nb, q, qStride, batch, r0, r1, y, yStride);
 
-    private const int RowBlock = 64;
-
-    private static void RunBlock(byte* w, int rowBytes, int nb, byte* q, int qStride, int batch, int r0, int r1, float* y, int yStride)
+    private readonly struct Dots : IRowDots
     {
-        float* eight = stackalloc float[8];
-        int b = 0;
-        for (; b + 8 <= batch; b += 8)
-        {
-            byte* qb = q + ((long)b * qStride);
-            for (int r = r0; r < r1; r++)
-            {
-                Dot8(w + ((long)r * rowBytes), qb, qStride, nb, eight);
-                for (int j = 0; j < 8; j++)
-                {
-                    y[((long)(b + j) * yStride) + r] = eight[j];
-                }
-            }
-        }
-        for (; b + 4 <= batch; b += 4)
-        {
-            byte* qb = q + ((long)b * qStride);
-            for (int r = r0; r < r1; r++)
-            {
-                Dot4(w + ((long)r * rowBytes), qb, qStride, nb, eight);
-                for (int j = 0; j < 4; j++)
-                {
-                    y[((long)(b + j) * yStride) + r] = eight[j];
-                }
-            }
-        }
-        for (; b < batch; b++)
-        {
-            byte* qb = q + ((long)b * qStride);
-            float* yb = y + ((long)b * yStride);
-            for (int r = r0; r < r1; r++)
-            {
-                yb[r] = Dot(w + ((long)r * rowBytes), qb, nb);
-            }
-        }
+        public static void Dot8(byte* x, byte* y, nint yStride, int nb, float* result) => Q4_KInterleaved.Dot8(x, y, yStride, nb, result);
+
+        public static void Dot4(byte* x, byte* y, nint yStride, int nb, float* result) => Q4_KInterleaved.Dot4(x, y, yStride, nb, result);
+
+        public static float Dot(byte* x, byte* y, int nb) => Q4_KInterleaved.Dot(x, y, nb);
     }
 }
