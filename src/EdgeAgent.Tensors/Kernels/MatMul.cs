@@ -28,8 +28,6 @@ public sealed unsafe class MatMul
     private readonly RangeBody _rowsBody;
     private readonly RangeBody _quantizeBody;
     private readonly RangeBody _tokensBody;
-    private int _b0; // first activation row of the rows job (the token-split job runs one group of rows at a time)
-    private int _bCount;
 
     // Current job (read by _rowsBody on the pool threads): matrix j covers fused rows [_rowStart[j], _rowStart[j+1]).
     private readonly WeightMatrix[] _w = new WeightMatrix[MaxJobs];
@@ -183,8 +181,6 @@ public sealed unsafe class MatMul
             {
                 // Prefill: each thread takes a share of the activation rows, quantizes them and computes every output
                 // row for them, so the activations a core reads and the outputs it writes stay in its own cache.
-                _b0 = 0;
-                _bCount = batch;
                 int share = (batch + _pool.ThreadCount - 1) / _pool.ThreadCount;
                 _pool.For(batch, (share + 7) & ~7, _tokensBody);
                 _x = null;
@@ -202,8 +198,6 @@ public sealed unsafe class MatMul
             }
             _x = null;
         }
-        _b0 = 0;
-        _bCount = batch;
         // A few chunks per thread so uneven progress balances out; multiples of 4 rows for the 4-row tiles. A batch
         // makes every row costly, so it gets finer chunks (less idle time at the job's end) of at least 16 rows.
         int grain = batch >= 4
@@ -284,7 +278,7 @@ public sealed unsafe class MatMul
             int lo = Math.Max(start, _rowStart[j]), hi = Math.Min(end, _rowStart[j + 1]);
             if (lo < hi)
             {
-                RunRows(j, lo - _rowStart[j], hi - _rowStart[j], _b0, _bCount);
+                RunRows(j, lo - _rowStart[j], hi - _rowStart[j], 0, _batch);
             }
         }
     }
